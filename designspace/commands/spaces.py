@@ -1,0 +1,43 @@
+"""``designspace spaces``: list the built-in design spaces and their distributions."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "spaces",
+        help="list the built-in design spaces",
+        description="List the built-in design spaces (or show one in full) with the "
+        "distribution of every parameter. Aliases AnyNetA..AnyNetE mean AnyNetXA..AnyNetXE.",
+    )
+    p.add_argument("name", nargs="?", help="show only this space (or a .yaml/.toml space file)")
+    p.add_argument("--regimes", action="store_true", help="list the regimes instead")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from designspace.regimes import REGIMES, format_quantity
+    from designspace.spaces import get_space, list_spaces
+
+    if args.regimes:
+        for r in REGIMES.values():
+            lo, hi = r.flops
+            print(f"{r.name:14s} {r.resolution:4d} px  {r.in_channels} ch  {r.num_classes:5d} "
+                  f"classes  flops {format_quantity(lo)}..{format_quantity(hi)}  "
+                  f"{r.description}")
+        return 0
+    names = [args.name] if args.name else list_spaces()
+    for name in names:
+        space = get_space(name)
+        if args.name:
+            print(f"{space.name}: {space.description}")
+            for key, value in space.parameters().items():
+                print(f"  {key:18s} {value}")
+        else:
+            print(f"{space.name:10s} {space.description}")
+    if not args.name:
+        print("\nShow one in full with 'designspace spaces NAME'; regimes: "
+              "'designspace spaces --regimes'.")
+    return 0

@@ -1,0 +1,278 @@
+"""Seeded rejection sampling of a space into a complexity band.
+
+Candidates are drawn in fixed-size batches from ``numpy.random.default_rng([seed,
+crc32(space name)])`` and counted with the vectorized analytic counter; those inside the band
+are kept in draw order, skipping duplicates. The batch size does not depend on ``n``, so the
+same seed gives the same configurations on any machine, and the first k of a sample of n are a
+sample of k.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from designspace.arch import Architecture, Stage
+from designspace.complexity import complexity_arrays
+from designspace.errors import DesignSpaceError
+from designspace.regimes import Band, Regime, get_regime
+from designspace.spaces import AnyNetSpace, RegNetSpace, Space, get_space
+
+BATCH = 4096
+DEFAULT_MAX_DRAWS = 1_000_000
+HOPELESS_DRAWS = 100_000  # stop early when not one candidate of this many is in the band
+
+
+@dataclass
+class SampleSet:
+    """Accepted configurations of one space in one regime, with their complexity.
+
+    ``flops`` are multiply-adds at ``regime.resolution``; ``draws`` counts every candidate
+    drawn (accepted, rejected or duplicate).
+    """
+
+    space: str
+    regime: Regime
+    seed: int
+    archs: list[Architecture]
+    flops: np.ndarray
+    params: np.ndarray
+    acts: np.ndarray
+    draws: int
+    duplicates: int = 0
+    band: dict[str, Band] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.archs)
+
+    @property
+    def acceptance_rate(self) -> float:
+        """Accepted / drawn (a fraction)."""
+        return len(self.archs) / self.draws if self.draws else 0.0
+
+    def to_frame(self):  # -> pandas.DataFrame (pandas imported lazily: sampling stays light)
+        """One row per configuration: space, regime, resolution, sample_seed, sample_index,
+        arch_json, flops, params, acts and every column of :meth:`Architecture.to_row`."""
+        import pandas as pd
+
+        rows = []
+        for i, arch in enumerate(self.archs):
+            row = {
+                "space": self.space,
+                "regime": self.regime.name,
+                "resolution": self.regime.resolution,
+                "sample_seed": self.seed,
+                "sample_index": i,
+                "flops": int(self.flops[i]),
+                "params": int(self.params[i]),
+                "acts": int(self.acts[i]),
+            }
+            row.update(arch.to_row())
+            row["arch_json"] = arch.to_json(sort_keys=True)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _rng(seed: int, space: Space) -> np.random.Generator:
+    return np.random.default_rng([int(seed), zlib.crc32(space.name.encode())])
+
+
+def _compatible(w: np.ndarray, b: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DDS appendix D, elementwise: returns compatible (widths, group widths)."""
+    w_b = np.maximum(1, np.floor(w / b)).astype(np.int64)
+    g = np.minimum(g, w_b).astype(np.int64)
+    w_b = np.maximum(g, np.round(w_b / g).astype(np.int64) * g)
+    return np.rint(w_b * b).astype(np.int64), g
+
+
+def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
+    s = space.num_stages
+    vals = {}
+    for p in space.STAGE_PARAMS:
+        dist = getattr(space, p)
+        vals[p] = np.broadcast_to(dist.sample(rng, (m, 1)), (m, s)).copy() \
+            if p in space.shared else dist.sample(rng, (m, s))
+    order = dict(space.monotone)
+    for p, direction in order.items():
+        vals[p] = np.sort(vals[p], axis=1)
+        if direction == "decreasing":
+            vals[p] = vals[p][:, ::-1]
+    d = vals["depth"].astype(np.int64)
+    if space.block in ("basic", "plain"):
+        w = vals["width"].astype(np.int64)
+        b = np.ones_like(w)
+        g = w.copy()
+    else:
+        b = vals["bottleneck_ratio"]
+        w, g = _compatible(vals["width"], b, vals["group_width"])
+    ok = np.ones(m, dtype=bool)
+    diffs = {"width": np.diff(w, axis=1), "depth": np.diff(d, axis=1)}
+    for p, direction in order.items():
+        if p in diffs:
+            ok &= (diffs[p] >= 0).all(axis=1) if direction == "increasing" else \
+                (diffs[p] <= 0).all(axis=1)
+    return {"d": d, "w": w, "b": b, "g": g, "valid": ok}
+
+
+def _anynet_archs(space: AnyNetSpace, regime: Regime, c: dict[str, np.ndarray], idx) -> list:
+    out = []
+    for i in idx:
+        stages = tuple(
+            Stage(int(c["d"][i, j]), int(c["w"][i, j]), float(c["b"][i, j]),
+                  int(c["g"][i, j]), 2)
+            for j in range(c["d"].shape[1])
+        )
+        out.append(Architecture(
+            stages=stages, block=space.block, stem=regime.stem, stem_width=regime.stem_width,
+            in_channels=regime.in_channels, num_classes=regime.num_classes,
+            se_ratio=space.se_ratio,
+        ))
+    return out
+
+
+def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
+    """Per-block widths (m, dmax) of RegNet draws, with stage starts and validity mask."""
+    d = space.depth.sample(rng, (m,)).astype(np.int64)
+    w0 = space.w0.sample(rng, (m,)).astype(float)
+    wa = space.wa.sample(rng, (m,)).astype(float)
+    wm = space.wm.sample(rng, (m,)).astype(float)
+    g = space.group_width.sample(rng, (m,)).astype(np.int64)
+    b = space.bottleneck_ratio.sample(rng, (m,)).astype(float)
+    j = np.arange(int(d.max()))
+    u = w0[:, None] + wa[:, None] * j
+    steps = np.round(np.log(u / w0[:, None]) / np.log(wm[:, None]))
+    q = space.q
+    w = (np.round(w0[:, None] * np.power(wm[:, None], steps) / q) * q).astype(np.int64)
+    valid = j[None, :] < d[:, None]
+    starts = np.ones_like(valid)
+    starts[:, 1:] = w[:, 1:] != w[:, :-1]
+    w, gg = _compatible(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
+    return {"w": w, "g": gg, "b": np.broadcast_to(b[:, None], w.shape), "starts": starts,
+            "valid": valid, "d": d}
+
+
+def _regnet_costs(space: RegNetSpace, regime: Regime, c: dict) -> np.ndarray:
+    """Complexity (3, m) of RegNet draws, costed block by block (stages vary in number)."""
+    from designspace.complexity import block_cost, head_cost, stem_cost
+
+    w, g, b, starts, valid = c["w"], c["g"], c["b"], c["starts"], c["valid"]
+    m, dmax = w.shape
+    total, h0 = stem_cost(regime.resolution, regime.in_channels, regime.stem_width, regime.stem)
+    total = np.broadcast_to(total[:, None], (3, m)).astype(np.int64)
+    sides = [h0]
+    for _ in range(dmax):
+        sides.append((sides[-1] - 1) // 2 + 1)
+    sides = np.asarray(sides)
+    n_starts_before = np.cumsum(starts, axis=1) - starts
+    h_in = sides[n_starts_before]
+    w_in = np.concatenate([np.full((m, 1), regime.stem_width), w[:, :-1]], axis=1)
+    stride = np.where(starts, 2, 1)
+    cost, _ = block_cost(space.block, h_in, w_in, w, stride, b, g, space.se_ratio)
+    total = total + (cost * valid).sum(axis=2)
+    last = w[np.arange(m), c["d"] - 1]
+    return total + head_cost(last, regime.num_classes)
+
+
+def _regnet_archs(space: RegNetSpace, regime: Regime, c: dict, idx) -> list:
+    out = []
+    for i in idx:
+        d = int(c["d"][i])
+        w, g, b, starts = c["w"][i, :d], c["g"][i, :d], c["b"][i, :d], c["starts"][i, :d]
+        bounds = list(np.flatnonzero(starts)) + [d]
+        stages = tuple(
+            Stage(int(bounds[k + 1] - bounds[k]), int(w[bounds[k]]), float(b[bounds[k]]),
+                  int(g[bounds[k]]), 2)
+            for k in range(len(bounds) - 1)
+        )
+        out.append(Architecture(
+            stages=stages, block=space.block, stem=regime.stem, stem_width=regime.stem_width,
+            in_channels=regime.in_channels, num_classes=regime.num_classes,
+            se_ratio=space.se_ratio,
+        ))
+    return out
+
+
+def _in_band(values: np.ndarray, band: Band | None) -> np.ndarray:
+    if band is None:
+        return np.ones(values.shape, dtype=bool)
+    return (values >= band[0]) & (values <= band[1])
+
+
+def sample(
+    space: Space | str,
+    n: int,
+    seed: int = 0,
+    regime: Regime | str = "imagenet",
+    *,
+    flops: Band | None = None,
+    params: Band | None = None,
+    acts: Band | None = None,
+    max_draws: int = DEFAULT_MAX_DRAWS,
+) -> SampleSet:
+    """Draw ``n`` distinct configurations of ``space`` whose complexity lies in the band.
+
+    Bands are inclusive ``(lo, hi)``; ``flops`` (multiply-adds at the regime's resolution)
+    defaults to the regime's band, ``params``/``acts`` to the regime's (usually none). Raises
+    :class:`DesignSpaceError` when fewer than ``n`` are found in ``max_draws`` candidates.
+    """
+    space = get_space(space) if isinstance(space, str) else space
+    regime = get_regime(regime) if isinstance(regime, str) else regime
+    if not isinstance(n, int) or n <= 0:
+        raise DesignSpaceError(f"n must be a positive integer, got {n!r}")
+    bands = {"flops": flops or regime.flops, "params": params or regime.params,
+             "acts": acts or regime.acts}
+    for key, band in bands.items():
+        if band is not None and not 0 <= band[0] < band[1]:
+            raise DesignSpaceError(f"{key} band {band} is empty or reversed: need 0 <= LO < HI")
+    rng = _rng(seed, space)
+    archs: list[Architecture] = []
+    costs: list[np.ndarray] = []
+    seen: set = set()
+    draws = dups = 0
+    while len(archs) < n and draws < max_draws and (archs or draws < HOPELESS_DRAWS):
+        if isinstance(space, AnyNetSpace):
+            cand = _draw_anynet(space, rng, BATCH)
+            cost = complexity_arrays(
+                cand["d"], cand["w"], cand["b"], cand["g"], np.full_like(cand["d"], 2),
+                resolution=regime.resolution, block=space.block, stem=regime.stem,
+                stem_width=regime.stem_width, in_channels=regime.in_channels,
+                num_classes=regime.num_classes, se_ratio=space.se_ratio,
+            ).reshape(3, -1)
+            build = _anynet_archs
+            ok_shape = cand["valid"]
+        else:
+            cand = _regnet_blocks(space, rng, BATCH)
+            cost = _regnet_costs(space, regime, cand)
+            build = _regnet_archs
+            ok_shape = np.ones(BATCH, dtype=bool)
+        ok = _in_band(cost[0], bands["flops"]) & _in_band(cost[1], bands["params"]) & \
+            _in_band(cost[2], bands["acts"]) & ok_shape
+        consumed = BATCH
+        for i, arch in zip(np.flatnonzero(ok), build(space, regime, cand, np.flatnonzero(ok))):
+            key = (arch.stages, arch.block)
+            if key in seen:
+                dups += 1
+                continue
+            seen.add(key)
+            archs.append(arch)
+            costs.append(cost[:, i])
+            if len(archs) == n:
+                consumed = int(i) + 1
+                break
+        draws += consumed
+    if len(archs) < n:
+        lo, hi = bands["flops"]
+        raise DesignSpaceError(
+            f"only {len(archs)} of {n} distinct {space.name} configurations fall in the band "
+            f"(flops {lo:.4g}..{hi:.4g} at {regime.resolution} px) after {draws} draws "
+            f"(acceptance {len(archs) / draws:.4%}); widen the band with --flops LO:HI or ask "
+            f"for fewer"
+        )
+    c = np.asarray(costs, dtype=np.int64).reshape(-1, 3)
+    return SampleSet(
+        space=space.name, regime=regime, seed=seed, archs=archs, flops=c[:, 0],
+        params=c[:, 1], acts=c[:, 2], draws=draws, duplicates=dups,
+        band={k: v for k, v in bands.items() if v is not None},
+    )
