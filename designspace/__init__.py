@@ -1,3 +1,68 @@
-"""designspace: design network design spaces (NDS 2019, DDS/RegNet 2020)."""
+"""designspace: design network design spaces (NDS 2019, DDS/RegNet 2020).
+
+The pure core (architectures, spaces, sampling, the RegNet rule, analytic complexity) is
+imported eagerly and needs neither torch nor ray. Torch-backed functions (``build_model``,
+``count_fvcore``, ``load_data``, ``train``) and the Ray sweep (``run_sweep``) load on first use.
+
+Conventions everywhere: flops are multiply-adds; errors are fractions in [0, 1]; resolutions
+are the side of a square input in pixels.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from designspace.arch import Architecture, Stage
+from designspace.complexity import Complexity, complexity, stage_summary
+from designspace.errors import DesignSpaceError
+from designspace.named import get_model, list_models
+from designspace.regimes import Regime, get_regime, list_regimes
+from designspace.regnet import regnet_architecture, regnet_widths
+from designspace.sampling import SampleSet, sample
+from designspace.spaces import get_space, list_spaces, load_space
 
 __version__ = "0.1.0"
+
+# name -> module, imported on first attribute access (keeps `import designspace` light)
+_LAZY = {
+    "build_model": "designspace.models",
+    "count_fvcore": "designspace.counting",
+    "count_flop_counter_mode": "designspace.counting",
+    "load_data": "designspace.data",
+    "TrainConfig": "designspace.train",
+    "TrainResult": "designspace.train",
+    "train": "designspace.train",
+    "run_sweep": "designspace.sweep",
+    "SweepConfig": "designspace.sweep",
+    "load_results": "designspace.results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'designspace' has no attribute {name!r}")
+
+
+__all__ = [
+    "Architecture",
+    "Stage",
+    "Complexity",
+    "complexity",
+    "stage_summary",
+    "DesignSpaceError",
+    "get_model",
+    "list_models",
+    "Regime",
+    "get_regime",
+    "list_regimes",
+    "regnet_architecture",
+    "regnet_widths",
+    "SampleSet",
+    "sample",
+    "get_space",
+    "list_spaces",
+    "load_space",
+    *_LAZY,
+]

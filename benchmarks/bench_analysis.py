@@ -1,0 +1,69 @@
+"""Analysis speed: the DDS good-range bootstrap and fitting the RegNet rule to many models.
+
+Targets (issue 5): 10^4 bootstrap resamples over 500 models in under 1 s; fitting (w0, wa, wm)
+to 500 models' per-block widths in under 10 s. The fitted population is AnyNetXA-like (4
+stages, d_i in 1..16, widths log-uniform multiples of 8 in 8..1024), the kind DDS fits.
+``--quick`` fits 100 models and scales the time to 500. Prints RESULT lines for run_all.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+
+def anynet_block_widths(n: int, seed: int = 0) -> list[np.ndarray]:
+    """Per-block widths of ``n`` random AnyNetXA-like 4-stage networks."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        d = rng.integers(1, 17, size=4)
+        w = np.maximum(8, np.round(np.exp(rng.uniform(np.log(8), np.log(1024), 4)) / 8) * 8)
+        out.append(np.repeat(w, d))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fit 100 models and scale to 500")
+    args = ap.parse_args()
+
+    from designspace.analysis import fit_block_widths, good_range
+
+    rng = np.random.default_rng(0)
+    stat, err = rng.integers(4, 64, 500).astype(float), rng.random(500)
+    good_range(stat, err, n_boot=100)  # warm numpy's first-call costs
+    times = []
+    for seed in range(5):
+        t = time.perf_counter()
+        good_range(stat, err, n_boot=10_000, seed=seed)
+        times.append(time.perf_counter() - t)
+    boot = statistics.median(times)
+    print(f"good range, 10^4 resamples x 500 models: median {boot:.3f} s of 5")
+
+    n = 100 if args.quick else 500
+    widths = anynet_block_widths(n)
+    fit_block_widths(widths[:5])  # warm up
+    t = time.perf_counter()
+    fits = fit_block_widths(widths)
+    fit = (time.perf_counter() - t) * 500 / n
+    print(
+        f"RegNet fit of {n} AnyNetXA-like models: {fit * n / 500:.2f} s"
+        f"{' (scaled to 500: ' + f'{fit:.2f} s)' if n != 500 else ''}; "
+        f"median e_fit {fits['e_fit'].median():.3f}"
+    )
+    print(
+        f"RESULT name=good_range_1e4x500_s value={boot:.3f} baseline=1.0 "
+        f"ratio={boot / 1.0:.3f} target=<=1.0"
+    )
+    print(
+        f"RESULT name=regnet_fit_500_s value={fit:.2f} baseline=10.0 "
+        f"ratio={fit / 10.0:.3f} target=<=1.0"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""analyze() / report.md / report.html and the `designspace analyze` and `plot` commands."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from synthetic import make_results
+
+from designspace.analysis import load_results
+from designspace.cli import main
+from designspace.errors import DesignSpaceError
+from designspace.report import analyze
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "results" / "fixtures" / "small_results"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("analysis")
+    return analyze(load_results(FIXTURE), out, n_boot=1000, formats=("png", "svg"))
+
+
+def test_analyze_writes_tables_plots_and_reports(report):
+    out = report.out_dir
+    for name in (
+        "summary",
+        "comparison",
+        "pairwise",
+        "comparison_normalized",
+        "sample_size",
+        "search",
+        "fits",
+        "good_ranges",
+        "rules",
+    ):
+        assert (out / f"{name}.csv").stat().st_size > 0, name
+    for name in (
+        "edf",
+        "edf_normalized",
+        "search",
+        "error_vs_flops",
+        "widths",
+        "efit",
+        "error_vs_depth",
+        "error_vs_b",
+        "error_vs_g",
+        "error_vs_fit_wm",
+    ):
+        assert (out / f"{name}.png").exists() and (out / f"{name}.svg").exists(), name
+    comparison = pd.read_csv(out / "comparison.csv", index_col=0)
+    assert list(comparison.index) == ["AnyNetXA", "AnyNetXC", "AnyNetXE"]
+    assert comparison.loc["AnyNetXE", "verdict_ref"] == "better"
+    assert (comparison["n"] == 40).all()
+    assert len(pd.read_csv(out / "rules.csv")) == 9
+    md = (out / "report.md").read_text()
+    assert "6 of 126 models excluded" in md and "![Error EDFs" in md
+    assert "widths_increase: supported" in md
+
+
+def test_report_html_is_self_contained(report):
+    text = report.html.read_text()
+    srcs = re.findall(r'src="([^"]*)"', text)
+    assert len(srcs) == len(report.figures) >= 8
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "http://" not in text and "https://" not in text
+    assert "<table" in text and "AnyNetXE" in text
+
+
+def test_single_group_reports_what_is_missing(tmp_path):
+    data = make_results(("AnyNetXA",), n=30, seed=1)
+    rep = analyze(data, tmp_path, n_boot=300, formats=("png",))
+    assert rep.comparison is None
+    assert any("at least two groups" in s for s in rep.not_done)
+    assert "at least two groups" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "rules.csv").exists() and not (tmp_path / "comparison.csv").exists()
+
+
+def test_all_failed_raises_and_report_says_why(tmp_path):
+    data = make_results(("AnyNetXA", "AnyNetXB"), n=5, seed=1).assign(status="failed")
+    with pytest.raises(DesignSpaceError, match="none of the 10 models"):
+        analyze(data, tmp_path)
+    assert "none of the 10 models is usable" in (tmp_path / "report.md").read_text()
+
+
+def test_cli_analyze_concatenates_parquet_and_csv_and_prints_comparison(tmp_path, capsys):
+    csv = tmp_path / "extra.csv"
+    make_results(("AnyNetXB",), n=30, seed=2).to_csv(csv, index=False)
+    code = main(
+        [
+            "analyze",
+            str(FIXTURE),
+            str(csv),
+            "--out",
+            str(tmp_path / "a"),
+            "--n-boot",
+            "300",
+            "--formats",
+            "png",
+            "--reference",
+            "AnyNetXB",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "reference AnyNetXB" in captured.out and "verdict_ref" in captured.out
+    assert re.search(r"AnyNetXB\s+30\s", captured.out) and "AnyNetXE" in captured.out
+    assert "6 of 156 models excluded" in captured.err
+    assert (tmp_path / "a" / "report.html").exists()
+    assert not (tmp_path / "a" / "edf.svg").exists()
+
+
+@pytest.mark.parametrize("kind", ["edf", "nedf", "param", "widths", "efit", "search", "flops"])
+def test_cli_plot_every_kind(kind, tmp_path, capsys):
+    out = tmp_path / f"{kind}.svg"
+    assert main(["plot", kind, str(FIXTURE), "--by", "space", "-o", str(out)]) == 0
+    assert b"<svg" in out.read_bytes()[:500]
+
+
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    no_metric = tmp_path / "no_metric.csv"
+    pd.DataFrame({"space": ["A", "B"], "status": ["ok", "ok"]}).to_csv(no_metric, index=False)
+    failed = tmp_path / "failed.csv"
+    make_results(("AnyNetXA",), n=4, seed=1).assign(status="failed").to_csv(failed, index=False)
+    cases = [
+        (["analyze", str(tmp_path / "missing")], "does not exist"),
+        (["analyze", str(empty_dir)], "holds no result files"),
+        (["analyze", str(no_metric), "--out", str(tmp_path / "o1")], "val_top1_err"),
+        (["analyze", str(failed), "--out", str(tmp_path / "o2")], "none of the 4 models"),
+        (
+            ["analyze", str(FIXTURE), "--reference", "Nope", "--out", str(tmp_path / "o3")],
+            "reference 'Nope'",
+        ),
+        (["analyze", str(FIXTURE), "--by", "nope", "--out", str(tmp_path / "o4")], "'nope'"),
+        (["plot", "edf", str(FIXTURE), "-o", str(tmp_path / "x.jpg")], ".png or .svg"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, (argv, err)
+    assert "none of the 4 models" in (tmp_path / "o2" / "report.md").read_text()
+
+
+def test_csv_list_cells_in_numpy_repr_are_read():
+    from designspace.analysis._data import as_list
+
+    assert as_list("[1 2 3]") == [1.0, 2.0, 3.0] and as_list("[4, 8]") == [4, 8]
+    with pytest.raises(DesignSpaceError):
+        as_list("[a b]")
+
+
+def test_analysis_imports_neither_torch_nor_ray():
+    code = (
+        "import sys, designspace.analysis, designspace.plots, designspace.report, "
+        "designspace.commands.analyze, designspace.commands.plot; "
+        "print(sorted(m for m in ('torch', 'ray') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"
+
+
+def test_load_results_reads_a_sweep_folder_and_skips_what_is_not_a_result(tmp_path):
+    import shutil
+
+    from designspace.results import ResultsWarning
+
+    data_dir = tmp_path / "out" / "results"
+    data_dir.mkdir(parents=True)
+    for f in FIXTURE.glob("*.parquet"):
+        shutil.copy(f, data_dir / f.name)
+    (data_dir / ".tmp-in-progress.parquet").write_bytes(b"partial")
+    (tmp_path / "out" / "quarantine").mkdir()
+    (tmp_path / "out" / "quarantine" / "bad.parquet").write_bytes(b"garbage")
+    assert len(load_results(tmp_path / "out")) == 126
+    (data_dir / "broken.parquet").write_bytes(b"garbage")
+    with pytest.warns(ResultsWarning, match="broken.parquet"):
+        assert len(load_results([data_dir, FIXTURE / "AnyNetXA.parquet"])) == 126 + 42
