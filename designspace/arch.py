@@ -181,8 +181,16 @@ class Architecture:
                 "architecture is missing the field 'stages' (a list of "
                 "{depth, width, bottleneck_ratio, group_width, stride})"
             )
-        known = {"stages", "block", "stem", "stem_width", "in_channels", "num_classes",
-                 "se_ratio", "name"}
+        known = {
+            "stages",
+            "block",
+            "stem",
+            "stem_width",
+            "in_channels",
+            "num_classes",
+            "se_ratio",
+            "name",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise DesignSpaceError(
@@ -195,8 +203,9 @@ class Architecture:
             for key in ("depth", "width"):
                 if key not in st:
                     raise DesignSpaceError(f"stage {i} is missing the field '{key}'")
-            extra = sorted(set(st) - {"depth", "width", "bottleneck_ratio", "group_width",
-                                      "stride"})
+            extra = sorted(
+                set(st) - {"depth", "width", "bottleneck_ratio", "group_width", "stride"}
+            )
             if extra:
                 raise DesignSpaceError(f"stage {i} has unknown field(s) {extra}")
             stages.append(Stage(**st))
@@ -259,8 +268,12 @@ class Architecture:
                 f"strides): {exc}"
             ) from None
         name = get("name")
-        stages = tuple(Stage(d, w, b, g, s)
-                       for d, w, b, g, s in zip(depths, widths, bs, gs, strides))
+        if not len(depths) == len(widths) == len(bs) == len(gs) == len(strides):
+            raise DesignSpaceError("row's per-stage lists have different lengths")
+        stages = tuple(
+            Stage(d, w, b, g, s)
+            for d, w, b, g, s in zip(depths, widths, bs, gs, strides, strict=True)
+        )
         return cls(
             stages=stages,
             block=str(get("block")),

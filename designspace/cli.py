@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from designspace.errors import DesignSpaceError
 
 # Order = order in `designspace --help`.
-COMMANDS = ("spaces", "sample", "describe")
+COMMANDS = ("spaces", "sample", "describe", "train", "sweep", "analyze", "plot", "study")
 
 EXIT_BAD_INPUT = 2
 

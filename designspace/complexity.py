@@ -152,8 +152,15 @@ def complexity_arrays(
     w_in = np.full(batch_shape, stem_width, dtype=np.int64)
     for i in range(widths.shape[-1]):
         cost, h = stage_cost(
-            block, h, w_in, depths[..., i], widths[..., i], strides[..., i],
-            bs[..., i], gs[..., i], se_ratio,
+            block,
+            h,
+            w_in,
+            depths[..., i],
+            widths[..., i],
+            strides[..., i],
+            bs[..., i],
+            gs[..., i],
+            se_ratio,
         )
         total = total + cost
         w_in = widths[..., i]
@@ -166,9 +173,18 @@ def complexity(arch: Architecture, resolution: int = 224) -> Complexity:
     if resolution < 1:
         raise ValueError(f"resolution must be >= 1 px, got {resolution}")
     f, p, a = complexity_arrays(
-        arch.depths, arch.widths, arch.bottleneck_ratios, arch.group_widths, arch.strides,
-        resolution=resolution, block=arch.block, stem=arch.stem, stem_width=arch.stem_width,
-        in_channels=arch.in_channels, num_classes=arch.num_classes, se_ratio=arch.se_ratio,
+        arch.depths,
+        arch.widths,
+        arch.bottleneck_ratios,
+        arch.group_widths,
+        arch.strides,
+        resolution=resolution,
+        block=arch.block,
+        stem=arch.stem,
+        stem_width=arch.stem_width,
+        in_channels=arch.in_channels,
+        num_classes=arch.num_classes,
+        se_ratio=arch.se_ratio,
     )
     return Complexity(int(f), int(p), int(a))
 
@@ -183,13 +199,27 @@ def stage_summary(arch: Architecture, resolution: int = 224) -> list[dict]:
     rows.append(("stem", (arch.stem_width, h, h), cost))
     w_in = arch.stem_width
     for i, s in enumerate(arch.stages, start=1):
-        cost, h = stage_cost(arch.block, h, w_in, s.depth, s.width, s.stride,
-                             s.bottleneck_ratio, s.group_width, arch.se_ratio)
+        cost, h = stage_cost(
+            arch.block,
+            h,
+            w_in,
+            s.depth,
+            s.width,
+            s.stride,
+            s.bottleneck_ratio,
+            s.group_width,
+            arch.se_ratio,
+        )
         rows.append((f"stage{i}", (s.width, h, h), cost))
         w_in = s.width
     rows.append(("head", (arch.num_classes,), head_cost(w_in, arch.num_classes)))
     return [
-        {"layer": name, "output_shape": list(shape), "flops": int(c[0]), "params": int(c[1]),
-         "acts": int(c[2])}
+        {
+            "layer": name,
+            "output_shape": list(shape),
+            "flops": int(c[0]),
+            "params": int(c[1]),
+            "acts": int(c[2]),
+        }
         for name, shape, c in rows
     ]

@@ -22,6 +22,7 @@ def _published() -> dict[str, dict]:
 
 def list_models() -> list[str]:
     """Names accepted by :func:`get_model`: RegNetX-200MF .. RegNetY-32GF and RegNetX32."""
+
     def flops_key(name: str) -> tuple[str, float]:
         family, size = name.split("-")
         scale = 1.0 if size.endswith("MF") else 1000.0

@@ -102,9 +102,7 @@ def parse_quantity(text: str) -> float:
     """Parse ``360M``, ``0.4G``, ``4e8``, ``400MF`` or ``3.6m`` into a number."""
     match = _NUMBER.match(str(text))
     if not match:
-        raise DesignSpaceError(
-            f"cannot read {text!r} as a number; write e.g. 360M, 0.4G or 4e8"
-        )
+        raise DesignSpaceError(f"cannot read {text!r} as a number; write e.g. 360M, 0.4G or 4e8")
     return float(match.group(1)) * _SUFFIX[match.group(2).lower()]
 
 
@@ -115,9 +113,7 @@ def parse_band(text: str) -> Band:
         raise DesignSpaceError(f"a band is LO:HI (e.g. 360M:400M), got {text!r}")
     lo, hi = (parse_quantity(p) for p in parts)
     if lo < 0 or hi <= lo:
-        raise DesignSpaceError(
-            f"band {text!r} is empty or reversed: write LO:HI with 0 <= LO < HI"
-        )
+        raise DesignSpaceError(f"band {text!r} is empty or reversed: write LO:HI with 0 <= LO < HI")
     return lo, hi
 
 

@@ -82,7 +82,7 @@ def regnet_architecture(
     widths, gs = adjust_compatibility(widths, [b] * n, [g] * n)
     stages = tuple(
         Stage(depth=dd, width=w, bottleneck_ratio=b, group_width=gg, stride=2)
-        for dd, w, gg in zip(depths, widths, gs)
+        for dd, w, gg in zip(depths, widths, gs, strict=True)
     )
     return Architecture(
         stages=stages,

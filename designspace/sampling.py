@@ -92,8 +92,11 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
     vals = {}
     for p in space.STAGE_PARAMS:
         dist = getattr(space, p)
-        vals[p] = np.broadcast_to(dist.sample(rng, (m, 1)), (m, s)).copy() \
-            if p in space.shared else dist.sample(rng, (m, s))
+        vals[p] = (
+            np.broadcast_to(dist.sample(rng, (m, 1)), (m, s)).copy()
+            if p in space.shared
+            else dist.sample(rng, (m, s))
+        )
     order = dict(space.monotone)
     for p, direction in order.items():
         vals[p] = np.sort(vals[p], axis=1)
@@ -111,8 +114,11 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
     diffs = {"width": np.diff(w, axis=1), "depth": np.diff(d, axis=1)}
     for p, direction in order.items():
         if p in diffs:
-            ok &= (diffs[p] >= 0).all(axis=1) if direction == "increasing" else \
-                (diffs[p] <= 0).all(axis=1)
+            ok &= (
+                (diffs[p] >= 0).all(axis=1)
+                if direction == "increasing"
+                else (diffs[p] <= 0).all(axis=1)
+            )
     return {"d": d, "w": w, "b": b, "g": g, "valid": ok}
 
 
@@ -120,15 +126,20 @@ def _anynet_archs(space: AnyNetSpace, regime: Regime, c: dict[str, np.ndarray], 
     out = []
     for i in idx:
         stages = tuple(
-            Stage(int(c["d"][i, j]), int(c["w"][i, j]), float(c["b"][i, j]),
-                  int(c["g"][i, j]), 2)
+            Stage(int(c["d"][i, j]), int(c["w"][i, j]), float(c["b"][i, j]), int(c["g"][i, j]), 2)
             for j in range(c["d"].shape[1])
         )
-        out.append(Architecture(
-            stages=stages, block=space.block, stem=regime.stem, stem_width=regime.stem_width,
-            in_channels=regime.in_channels, num_classes=regime.num_classes,
-            se_ratio=space.se_ratio,
-        ))
+        out.append(
+            Architecture(
+                stages=stages,
+                block=space.block,
+                stem=regime.stem,
+                stem_width=regime.stem_width,
+                in_channels=regime.in_channels,
+                num_classes=regime.num_classes,
+                se_ratio=space.se_ratio,
+            )
+        )
     return out
 
 
@@ -149,8 +160,14 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
     starts = np.ones_like(valid)
     starts[:, 1:] = w[:, 1:] != w[:, :-1]
     w, gg = _compatible(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
-    return {"w": w, "g": gg, "b": np.broadcast_to(b[:, None], w.shape), "starts": starts,
-            "valid": valid, "d": d}
+    return {
+        "w": w,
+        "g": gg,
+        "b": np.broadcast_to(b[:, None], w.shape),
+        "starts": starts,
+        "valid": valid,
+        "d": d,
+    }
 
 
 def _regnet_costs(space: RegNetSpace, regime: Regime, c: dict) -> np.ndarray:
@@ -182,15 +199,26 @@ def _regnet_archs(space: RegNetSpace, regime: Regime, c: dict, idx) -> list:
         w, g, b, starts = c["w"][i, :d], c["g"][i, :d], c["b"][i, :d], c["starts"][i, :d]
         bounds = list(np.flatnonzero(starts)) + [d]
         stages = tuple(
-            Stage(int(bounds[k + 1] - bounds[k]), int(w[bounds[k]]), float(b[bounds[k]]),
-                  int(g[bounds[k]]), 2)
+            Stage(
+                int(bounds[k + 1] - bounds[k]),
+                int(w[bounds[k]]),
+                float(b[bounds[k]]),
+                int(g[bounds[k]]),
+                2,
+            )
             for k in range(len(bounds) - 1)
         )
-        out.append(Architecture(
-            stages=stages, block=space.block, stem=regime.stem, stem_width=regime.stem_width,
-            in_channels=regime.in_channels, num_classes=regime.num_classes,
-            se_ratio=space.se_ratio,
-        ))
+        out.append(
+            Architecture(
+                stages=stages,
+                block=space.block,
+                stem=regime.stem,
+                stem_width=regime.stem_width,
+                in_channels=regime.in_channels,
+                num_classes=regime.num_classes,
+                se_ratio=space.se_ratio,
+            )
+        )
     return out
 
 
@@ -221,8 +249,11 @@ def sample(
     regime = get_regime(regime) if isinstance(regime, str) else regime
     if not isinstance(n, int) or n <= 0:
         raise DesignSpaceError(f"n must be a positive integer, got {n!r}")
-    bands = {"flops": flops or regime.flops, "params": params or regime.params,
-             "acts": acts or regime.acts}
+    bands = {
+        "flops": flops or regime.flops,
+        "params": params or regime.params,
+        "acts": acts or regime.acts,
+    }
     for key, band in bands.items():
         if band is not None and not 0 <= band[0] < band[1]:
             raise DesignSpaceError(f"{key} band {band} is empty or reversed: need 0 <= LO < HI")
@@ -235,10 +266,18 @@ def sample(
         if isinstance(space, AnyNetSpace):
             cand = _draw_anynet(space, rng, BATCH)
             cost = complexity_arrays(
-                cand["d"], cand["w"], cand["b"], cand["g"], np.full_like(cand["d"], 2),
-                resolution=regime.resolution, block=space.block, stem=regime.stem,
-                stem_width=regime.stem_width, in_channels=regime.in_channels,
-                num_classes=regime.num_classes, se_ratio=space.se_ratio,
+                cand["d"],
+                cand["w"],
+                cand["b"],
+                cand["g"],
+                np.full_like(cand["d"], 2),
+                resolution=regime.resolution,
+                block=space.block,
+                stem=regime.stem,
+                stem_width=regime.stem_width,
+                in_channels=regime.in_channels,
+                num_classes=regime.num_classes,
+                se_ratio=space.se_ratio,
             ).reshape(3, -1)
             build = _anynet_archs
             ok_shape = cand["valid"]
@@ -247,10 +286,15 @@ def sample(
             cost = _regnet_costs(space, regime, cand)
             build = _regnet_archs
             ok_shape = np.ones(BATCH, dtype=bool)
-        ok = _in_band(cost[0], bands["flops"]) & _in_band(cost[1], bands["params"]) & \
-            _in_band(cost[2], bands["acts"]) & ok_shape
+        ok = (
+            _in_band(cost[0], bands["flops"])
+            & _in_band(cost[1], bands["params"])
+            & _in_band(cost[2], bands["acts"])
+            & ok_shape
+        )
         consumed = BATCH
-        for i, arch in zip(np.flatnonzero(ok), build(space, regime, cand, np.flatnonzero(ok))):
+        hits = np.flatnonzero(ok)
+        for i, arch in zip(hits, build(space, regime, cand, hits), strict=True):
             key = (arch.stages, arch.block)
             if key in seen:
                 dups += 1
@@ -272,7 +316,14 @@ def sample(
         )
     c = np.asarray(costs, dtype=np.int64).reshape(-1, 3)
     return SampleSet(
-        space=space.name, regime=regime, seed=seed, archs=archs, flops=c[:, 0],
-        params=c[:, 1], acts=c[:, 2], draws=draws, duplicates=dups,
+        space=space.name,
+        regime=regime,
+        seed=seed,
+        archs=archs,
+        flops=c[:, 0],
+        params=c[:, 1],
+        acts=c[:, 2],
+        draws=draws,
+        duplicates=dups,
         band={k: v for k, v in bands.items() if v is not None},
     )

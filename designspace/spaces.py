@@ -165,7 +165,10 @@ class AnyNetSpace:
 
     kind: ClassVar[str] = "anynet"
     STAGE_PARAMS: ClassVar[tuple[str, ...]] = (
-        "depth", "width", "bottleneck_ratio", "group_width",
+        "depth",
+        "width",
+        "bottleneck_ratio",
+        "group_width",
     )
 
     name: str
@@ -316,7 +319,9 @@ def _builtin() -> dict[str, Space]:
         "distributions)",
     )
     spaces["RegNetY"] = RegNetSpace(
-        name="RegNetY", description="RegNetX with Y blocks (SE ratio 0.25)", block="y",
+        name="RegNetY",
+        description="RegNetX with Y blocks (SE ratio 0.25)",
+        block="y",
         se_ratio=0.25,
     )
     return spaces
@@ -336,9 +341,7 @@ def get_space(name: str) -> Space:
     if name.endswith((".yaml", ".yml", ".toml")):
         return load_space(name)
     key = _ALIASES.get(name, name)
-    lowered = {k.lower(): k for k in BUILTIN_SPACES} | {
-        a.lower(): t for a, t in _ALIASES.items()
-    }
+    lowered = {k.lower(): k for k in BUILTIN_SPACES} | {a.lower(): t for a, t in _ALIASES.items()}
     if key not in BUILTIN_SPACES and key.lower() in lowered:
         key = lowered[key.lower()]
     if key not in BUILTIN_SPACES:
@@ -368,8 +371,19 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
     """
     if not isinstance(data, dict) or "name" not in data:
         raise DesignSpaceError(f"{where}: a space file needs at least a 'name'")
-    allowed = {"name", "base", "kind", "description", "block", "num_stages", "se_ratio",
-               "shared", "monotone", "params", "q"}
+    allowed = {
+        "name",
+        "base",
+        "kind",
+        "description",
+        "block",
+        "num_stages",
+        "se_ratio",
+        "shared",
+        "monotone",
+        "params",
+        "q",
+    }
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise DesignSpaceError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -400,8 +414,9 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
     if "monotone" in data:
         mono = data["monotone"] or {}
         if not isinstance(mono, dict):
-            raise DesignSpaceError(f"{where}: 'monotone' must map a parameter to increasing|"
-                                   "decreasing")
+            raise DesignSpaceError(
+                f"{where}: 'monotone' must map a parameter to increasing|decreasing"
+            )
         changes["monotone"] = tuple((str(k), str(v)) for k, v in mono.items())
     if "block" in changes and changes["block"] != "y" and "se_ratio" not in changes:
         changes["se_ratio"] = 0.0
@@ -434,9 +449,13 @@ def load_space(path: str | Path) -> Space:
 
 def space_to_dict(space: Space) -> dict[str, Any]:
     """The file form of a space (inverse of :func:`space_from_dict`)."""
-    out: dict[str, Any] = {"name": space.name, "kind": space.kind,
-                           "description": space.description, "block": space.block,
-                           "se_ratio": space.se_ratio}
+    out: dict[str, Any] = {
+        "name": space.name,
+        "kind": space.kind,
+        "description": space.description,
+        "block": space.block,
+        "se_ratio": space.se_ratio,
+    }
     out["params"] = {p: getattr(space, p).to_spec() for p in _DIST_FIELDS[space.kind]}
     if isinstance(space, AnyNetSpace):
         out["num_stages"] = space.num_stages
@@ -448,7 +467,18 @@ def space_to_dict(space: Space) -> dict[str, Any]:
 
 
 __all__ = [
-    "AnyNetSpace", "RegNetSpace", "Space", "IntUniform", "LogUniform", "Choice", "Fixed",
-    "get_space", "list_spaces", "load_space", "space_from_dict", "space_to_dict",
-    "parse_distribution", "BUILTIN_SPACES",
+    "AnyNetSpace",
+    "RegNetSpace",
+    "Space",
+    "IntUniform",
+    "LogUniform",
+    "Choice",
+    "Fixed",
+    "get_space",
+    "list_spaces",
+    "load_space",
+    "space_from_dict",
+    "space_to_dict",
+    "parse_distribution",
+    "BUILTIN_SPACES",
 ]

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from designspace.arch import Architecture
+from designspace.arch import STEM_STRIDES, Architecture
 from designspace.data import DATASETS, InMemoryData, load_data, native_resolution
 from designspace.errors import DesignSpaceError
 
@@ -417,12 +417,29 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
+def min_resolution(arch: Architecture) -> int:
+    """Smallest input side (px) at which every strided layer still sees at least 2 x 2 px.
+
+    With padding k // 2 a map never shrinks below 1 px, so a network whose total stride
+    exceeds the image still runs (28 px through a total stride of 32 ends at 1 x 1, as 224 px
+    ends at 7 x 7); below this size a stride-2 layer would only see a single pixel.
+    """
+    strides = [STEM_STRIDES[arch.stem], *arch.strides]
+    need = 1
+    for s in reversed(strides):
+        if s > 1:
+            need = max(2, s * (need - 1) + 1)
+    return need
+
+
 def check_resolution(arch: Architecture, resolution: int) -> None:
-    """Bad input unless ``resolution`` >= the network's total stride (a final map >= 1 px)."""
-    if resolution < arch.total_stride:
+    """Bad input when ``resolution`` < :func:`min_resolution` (a strided layer on 1 px)."""
+    need = min_resolution(arch)
+    if resolution < need:
         raise DesignSpaceError(
-            f"images of {resolution} px are smaller than the network's total stride "
-            f"{arch.total_stride}; use --resize {arch.total_stride} or more"
+            f"images of {resolution} px are too small for this network (total stride "
+            f"{arch.total_stride}: a stride-2 layer would see a single pixel); use --resize "
+            f"{need} or more"
         )
 
 

@@ -11,8 +11,9 @@ from designspace.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "designspace", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "designspace", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_sample_to_parquet_round_trip(tmp_path):
@@ -28,8 +29,24 @@ def test_sample_to_parquet_round_trip(tmp_path):
 @pytest.mark.parametrize("ext", [".csv", ".jsonl"])
 def test_sample_other_formats(tmp_path, ext, capsys):
     out = tmp_path / f"s{ext}"
-    assert main(["sample", "--space", "RegNetX", "-n", "7", "--regime", "fashion-mnist",
-                 "--seed", "3", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--space",
+                "RegNetX",
+                "-n",
+                "7",
+                "--regime",
+                "fashion-mnist",
+                "--seed",
+                "3",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     df = pd.read_csv(out) if ext == ".csv" else pd.read_json(out, lines=True)
     assert len(df) == 7 and (df["resolution"] == 28).all()
     # describe a row of it: its resolution comes from the file
@@ -46,8 +63,26 @@ def test_sample_flops_spellings(capsys):
 
 
 def test_sample_overrides_regime(capsys):
-    assert main(["sample", "--space", "AnyNetXE", "-n", "3", "--regime", "fashion-mnist",
-                 "--resolution", "32", "--num-classes", "7", "--flops", "4M:6M"]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--space",
+                "AnyNetXE",
+                "-n",
+                "3",
+                "--regime",
+                "fashion-mnist",
+                "--resolution",
+                "32",
+                "--num-classes",
+                "7",
+                "--flops",
+                "4M:6M",
+            ]
+        )
+        == 0
+    )
     assert "32 px, 1 ch, 7 classes" in capsys.readouterr().out
 
 
@@ -56,8 +91,15 @@ def test_describe_named_model_json(capsys):
     obj = json.loads(capsys.readouterr().out)
     assert obj["flops"] == 397_678_568 and obj["params"] == 5_157_512
     assert obj["acts"] == 3_143_272 and obj["resolution"] == 224
-    for key in ("name", "depths", "widths", "group_widths", "bottleneck_ratios", "se_ratio",
-                "block"):
+    for key in (
+        "name",
+        "depths",
+        "widths",
+        "group_widths",
+        "bottleneck_ratios",
+        "se_ratio",
+        "block",
+    ):
         assert key in obj
     assert obj["depths"] == [1, 2, 7, 12]
 

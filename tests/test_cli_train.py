@@ -98,7 +98,7 @@ def test_divergence_exits_1_with_status(capsys):
         (["RegNetX32", "--dataset", "mnist"], "unknown data set 'mnist'"),
         (["RegNetX32", "--batch-size", "0"], "batch size must be > 0"),
         (["RegNetX32", "--epochs", "0"], "epochs must be > 0"),
-        (["RegNetX32", "--resize", "4"], "smaller than the network's total stride 8"),
+        (["RegNetX32", "--resize", "4"], "too small for this network (total stride 8"),
         (["RegNetX32", "--subset", "70000"], "subset 70000 is not in 1..60000"),
         (["RegNetX32", "--dataset", "cifar10"], "needs --data-root"),
         (["NoSuchNet"], "unknown model"),

@@ -25,8 +25,9 @@ def test_tiny_network_by_hand():
     # stage: basic block 8->8 stride 2 -> 1x1: two 3x3 convs 8->8: 576 flops each at 1x1,
     #   params 576 + 16 each; projection 1x1 8->8 stride 2: 64 flops, 64 + 16 params
     # head: linear 8->3: 24 + 3
-    a = Architecture((Stage(1, 8, 1, 8),), block="basic", stem_width=8, in_channels=1,
-                     num_classes=3)
+    a = Architecture(
+        (Stage(1, 8, 1, 8),), block="basic", stem_width=8, in_channels=1, num_classes=3
+    )
     c = complexity(a, 4)
     assert c.flops == 288 + 576 + 576 + 64 + 27
     assert c.params == 88 + 2 * 592 + 80 + 27
@@ -56,8 +57,9 @@ def test_vectorized_equals_scalar_for_a_batch():
     w = np.array([a.widths for a in s.archs])
     b = np.array([a.bottleneck_ratios for a in s.archs])
     g = np.array([a.group_widths for a in s.archs])
-    out = complexity_arrays(d, w, b, g, np.full_like(d, 2), resolution=32, in_channels=3,
-                            num_classes=10)
+    out = complexity_arrays(
+        d, w, b, g, np.full_like(d, 2), resolution=32, in_channels=3, num_classes=10
+    )
     for i, a in enumerate(s.archs):
         c = complexity(a, 32)
         assert tuple(out[:, i]) == (c.flops, c.params, c.acts)

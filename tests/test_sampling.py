@@ -13,7 +13,7 @@ def test_every_space_samples_into_the_band_exactly(space):
     s = sample(space, 30, seed=5, regime="fashion-mnist")
     lo, hi = s.regime.flops
     assert len(s) == 30 and len({a.id for a in s.archs}) == 30
-    for arch, f, p, a in zip(s.archs, s.flops, s.params, s.acts):
+    for arch, f, p, a in zip(s.archs, s.flops, s.params, s.acts, strict=True):
         c = complexity(arch, 28)
         assert (c.flops, c.params, c.acts) == (f, p, a)
         assert lo <= f <= hi
@@ -72,8 +72,23 @@ def test_quantities_and_bands():
 def test_to_frame_columns():
     s = sample("RegNetX", 5, seed=0, regime="fashion-mnist")
     df = s.to_frame()
-    for col in ("space", "regime", "sample_seed", "sample_index", "arch_id", "flops", "params",
-                "acts", "depths", "widths", "d1", "w1", "b1", "g1", "arch_json"):
+    for col in (
+        "space",
+        "regime",
+        "sample_seed",
+        "sample_index",
+        "arch_id",
+        "flops",
+        "params",
+        "acts",
+        "depths",
+        "widths",
+        "d1",
+        "w1",
+        "b1",
+        "g1",
+        "arch_json",
+    ):
         assert col in df.columns
     assert list(df["sample_index"]) == list(range(5))
     assert np.array_equal(df["flops"].to_numpy(), s.flops)

@@ -55,7 +55,7 @@ def test_constraints_hold_in_samples():
         assert len(set(arch.bottleneck_ratios)) == 1
         gs = arch.group_widths
         top = max(gs)
-        assert all(g == top or g == st.inner_width for g, st in zip(gs, arch.stages))
+        assert all(g == top or g == st.inner_width for g, st in zip(gs, arch.stages, strict=True))
     a = sample("AnyNetXA", 200, seed=1)
     assert any(len(set(x.bottleneck_ratios)) > 1 for x in a.archs)
 

@@ -176,11 +176,21 @@ def test_bad_settings_raise(settings, message):
         TrainConfig(**settings)
 
 
+def test_min_resolution():
+    from designspace.named import get_model
+    from designspace.train import min_resolution
+
+    # 4 stages + stem, total stride 32: maps 17 -> 9 -> 5 -> 3 -> 2 -> 1
+    four = get_model("RegNetX-400MF")
+    assert four.total_stride == 32 and min_resolution(four) == 17
+    assert min_resolution(get_model("RegNetX32")) == 5  # stride 8: 5 -> 3 -> 2 -> 1
+
+
 def test_resolution_below_total_stride_is_bad_input(fmnist):
-    small = load_data(TrainConfig(subset=20, val_subset=20, resize=3))
-    with pytest.raises(DesignSpaceError, match="total stride 4; use --resize 4"):
+    small = load_data(TrainConfig(subset=20, val_subset=20, resize=2))
+    with pytest.raises(DesignSpaceError, match="total stride 4: .*use --resize 3"):
         train(TINY, TrainConfig(max_steps=1), small)
-    with pytest.raises(DesignSpaceError, match="smaller than the network's total stride"):
+    with pytest.raises(DesignSpaceError, match="too small for this network"):
         train(TINY, TrainConfig(resize=2, max_steps=1))  # caught before loading
 
 

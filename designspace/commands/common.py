@@ -23,10 +23,16 @@ def add_regime_arguments(p: argparse.ArgumentParser, default: str | None = "imag
     g.add_argument("--resolution", type=int, help="input side in px (overrides the regime)")
     g.add_argument("--in-channels", type=int, help="input channels (overrides the regime)")
     g.add_argument("--num-classes", type=int, help="classes (overrides the regime)")
-    g.add_argument("--stem", choices=["simple", "small"],
-                   help="simple = 3x3 stride-2 conv; small = stride 1 (for 28-32 px)")
-    g.add_argument("--flops", metavar="LO:HI",
-                   help="band of flops (multiply-adds), e.g. 360M:400M, 0.36G:0.4G, 3.6e8:4e8")
+    g.add_argument(
+        "--stem",
+        choices=["simple", "small"],
+        help="simple = 3x3 stride-2 conv; small = stride 1 (for 28-32 px)",
+    )
+    g.add_argument(
+        "--flops",
+        metavar="LO:HI",
+        help="band of flops (multiply-adds), e.g. 360M:400M, 0.36G:0.4G, 3.6e8:4e8",
+    )
     g.add_argument("--params", metavar="LO:HI", help="band of parameter counts, e.g. 2M:6M")
     g.add_argument("--acts", metavar="LO:HI", help="band of activations, e.g. 1M:5M")
 
@@ -54,13 +60,21 @@ def regime_from_args(args: argparse.Namespace, name: str | None = None) -> Regim
 
 def add_architecture_arguments(p: argparse.ArgumentParser) -> None:
     """ARCH (a named model or an architecture .json) or --from FILE --index K."""
-    p.add_argument("arch", nargs="?", metavar="NAME|ARCH.json",
-                   help="a named model (e.g. RegNetX-400MF, RegNetX32) or an architecture "
-                   "JSON file")
-    p.add_argument("--from", dest="from_file", metavar="FILE",
-                   help="a samples/results table (.parquet, .csv, .jsonl) to take the model from")
-    p.add_argument("--index", type=int, default=None, metavar="K",
-                   help="0-based row of --from FILE")
+    p.add_argument(
+        "arch",
+        nargs="?",
+        metavar="NAME|ARCH.json",
+        help="a named model (e.g. RegNetX-400MF, RegNetX32) or an architecture JSON file",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="a samples/results table (.parquet, .csv, .jsonl) to take the model from",
+    )
+    p.add_argument(
+        "--index", type=int, default=None, metavar="K", help="0-based row of --from FILE"
+    )
 
 
 def architecture_from_args(args: argparse.Namespace) -> tuple[Architecture, int | None]:

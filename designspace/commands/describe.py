@@ -27,8 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_architecture_arguments(p)
     p.add_argument("--list", action="store_true", help="list the named models")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--counter", choices=["analytic", "fvcore", "both"], default="analytic",
-                   help="count analytically (default), with fvcore on the built model, or both")
+    p.add_argument(
+        "--counter",
+        choices=["analytic", "fvcore", "both"],
+        default="analytic",
+        help="count analytically (default), with fvcore on the built model, or both",
+    )
     add_regime_arguments(p, default=None)
     p.set_defaults(run=run)
 
@@ -101,22 +105,30 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     title = arch.name or f"architecture {arch.id}"
-    print(f"{title}: {arch.block.upper()} blocks, {arch.stem} stem {arch.stem_width}, input "
-          f"{arch.in_channels}x{resolution}x{resolution}, {arch.num_classes} classes")
-    print(f"{'layer':8s} {'d':>3s} {'w':>5s} {'b':>4s} {'g':>4s} {'output shape':>16s} "
-          f"{'flops':>9s} {'params':>9s} {'acts':>9s}")
+    print(
+        f"{title}: {arch.block.upper()} blocks, {arch.stem} stem {arch.stem_width}, input "
+        f"{arch.in_channels}x{resolution}x{resolution}, {arch.num_classes} classes"
+    )
+    print(
+        f"{'layer':8s} {'d':>3s} {'w':>5s} {'b':>4s} {'g':>4s} {'output shape':>16s} "
+        f"{'flops':>9s} {'params':>9s} {'acts':>9s}"
+    )
     for row in layers:
         shape = "x".join(str(x) for x in row["output_shape"])
         dwbg = ["", "", "", ""]
         if row["layer"].startswith("stage"):
             s = arch.stages[int(row["layer"][5:]) - 1]
             dwbg = [str(s.depth), str(s.width), f"{s.bottleneck_ratio:g}", str(s.group_width)]
-        print(f"{row['layer']:8s} {dwbg[0]:>3s} {dwbg[1]:>5s} {dwbg[2]:>4s} {dwbg[3]:>4s} "
-              f"{shape:>16s} {format_quantity(row['flops']):>9s} "
-              f"{format_quantity(row['params']):>9s} {format_quantity(row['acts']):>9s}")
+        print(
+            f"{row['layer']:8s} {dwbg[0]:>3s} {dwbg[1]:>5s} {dwbg[2]:>4s} {dwbg[3]:>4s} "
+            f"{shape:>16s} {format_quantity(row['flops']):>9s} "
+            f"{format_quantity(row['params']):>9s} {format_quantity(row['acts']):>9s}"
+        )
     for name, c in counts.items():
-        print(f"{name:8s} total: flops {c.flops:,} ({format_quantity(c.flops)}), params "
-              f"{c.params:,}, acts {c.acts:,}")
+        print(
+            f"{name:8s} total: flops {c.flops:,} ({format_quantity(c.flops)}), params "
+            f"{c.params:,}, acts {c.acts:,}"
+        )
     if len(counts) == 2:
         same = counts["analytic"] == counts["fvcore"]
         print("analytic and fvcore agree exactly" if same else "analytic and fvcore DISAGREE")

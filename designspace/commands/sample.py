@@ -17,15 +17,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "of N are the sample of k.",
         epilog="example: designspace sample --space AnyNetE -n 500 -o samples.parquet",
     )
-    p.add_argument("--space", required=True,
-                   help="a built-in space (see 'designspace spaces') or a .yaml/.toml file")
+    p.add_argument(
+        "--space",
+        required=True,
+        help="a built-in space (see 'designspace spaces') or a .yaml/.toml file",
+    )
     p.add_argument("-n", type=int, required=True, help="number of configurations")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("-o", "--out", metavar="FILE",
-                   help="write the samples to FILE (.parquet, .csv or .jsonl)")
-    p.add_argument("--max-draws", type=int, default=1_000_000,
-                   help="give up after this many candidates (default 1,000,000; after 100,000 "
-                   "when none is in the band)")
+    p.add_argument(
+        "-o", "--out", metavar="FILE", help="write the samples to FILE (.parquet, .csv or .jsonl)"
+    )
+    p.add_argument(
+        "--max-draws",
+        type=int,
+        default=1_000_000,
+        help="give up after this many candidates (default 1,000,000; after 100,000 "
+        "when none is in the band)",
+    )
     add_regime_arguments(p)
     p.set_defaults(run=run)
 
@@ -38,26 +46,33 @@ def run(args: argparse.Namespace) -> int:
     if args.n <= 0:
         raise DesignSpaceError(f"-n must be a positive number of configurations, got {args.n}")
     regime = regime_from_args(args)
-    result = sample(args.space, args.n, seed=args.seed, regime=regime,
-                    max_draws=args.max_draws)
+    result = sample(args.space, args.n, seed=args.seed, regime=regime, max_draws=args.max_draws)
     if args.out:
         from designspace.archfile import write_table
 
         write_table(result.to_frame(), args.out)
     lo, hi = result.band["flops"]
-    print(f"{result.space}: {len(result)} configurations, seed {result.seed}, regime "
-          f"{regime.name} ({regime.resolution} px, {regime.in_channels} ch, "
-          f"{regime.num_classes} classes)")
-    print(f"acceptance {result.acceptance_rate:.2%} ({len(result)} of {result.draws} draws; "
-          f"{result.duplicates} duplicates skipped); band {format_quantity(lo)}.."
-          f"{format_quantity(hi)} flops")
-    for key, values in (("flops", result.flops), ("params", result.params),
-                        ("acts", result.acts)):
-        print(f"  {key:7s} {format_quantity(values.min()):>8s} .. "
-              f"{format_quantity(values.max()):>8s}")
+    print(
+        f"{result.space}: {len(result)} configurations, seed {result.seed}, regime "
+        f"{regime.name} ({regime.resolution} px, {regime.in_channels} ch, "
+        f"{regime.num_classes} classes)"
+    )
+    print(
+        f"acceptance {result.acceptance_rate:.2%} ({len(result)} of {result.draws} draws; "
+        f"{result.duplicates} duplicates skipped); band {format_quantity(lo)}.."
+        f"{format_quantity(hi)} flops"
+    )
+    for key, values in (("flops", result.flops), ("params", result.params), ("acts", result.acts)):
+        print(
+            f"  {key:7s} {format_quantity(values.min()):>8s} .. {format_quantity(values.max()):>8s}"
+        )
     stages = max(len(a.stages) for a in result.archs)
-    for label, attr in (("d", "depth"), ("w", "width"), ("b", "bottleneck_ratio"),
-                        ("g", "group_width")):
+    for label, attr in (
+        ("d", "depth"),
+        ("w", "width"),
+        ("b", "bottleneck_ratio"),
+        ("g", "group_width"),
+    ):
         parts = []
         for i in range(stages):
             vals = [getattr(a.stages[i], attr) for a in result.archs if len(a.stages) > i]

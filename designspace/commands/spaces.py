@@ -24,9 +24,11 @@ def run(args: argparse.Namespace) -> int:
     if args.regimes:
         for r in REGIMES.values():
             lo, hi = r.flops
-            print(f"{r.name:14s} {r.resolution:4d} px  {r.in_channels} ch  {r.num_classes:5d} "
-                  f"classes  flops {format_quantity(lo)}..{format_quantity(hi)}  "
-                  f"{r.description}")
+            print(
+                f"{r.name:14s} {r.resolution:4d} px  {r.in_channels} ch  {r.num_classes:5d} "
+                f"classes  flops {format_quantity(lo)}..{format_quantity(hi)}  "
+                f"{r.description}"
+            )
         return 0
     names = [args.name] if args.name else list_spaces()
     for name in names:
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{space.name:10s} {space.description}")
     if not args.name:
-        print("\nShow one in full with 'designspace spaces NAME'; regimes: "
-              "'designspace spaces --regimes'.")
+        print(
+            "\nShow one in full with 'designspace spaces NAME'; regimes: "
+            "'designspace spaces --regimes'."
+        )
     return 0
