@@ -307,6 +307,7 @@ def _validate(arch: Architecture) -> None:
         raise DesignSpaceError("an architecture needs at least one stage")
     if len(arch.stages) > MAX_STAGES:
         raise DesignSpaceError(f"at most {MAX_STAGES} stages are supported")
+    w_in = arch.stem_width
     for i, s in enumerate(arch.stages, start=1):
         if not isinstance(s, Stage):
             raise DesignSpaceError(f"stage {i} must be a Stage, got {type(s).__name__}")
@@ -333,9 +334,18 @@ def _validate(arch: Architecture) -> None:
                     f"stage {i}: {arch.block!r} blocks have no bottleneck and dense convs: "
                     f"set bottleneck_ratio 1 and group_width = width ({s.width})"
                 )
+        elif (
+            arch.block == "y"
+            and min(round(arch.se_ratio * w_in), round(arch.se_ratio * s.width)) < 1
+        ):
+            raise DesignSpaceError(
+                f"stage {i}: se_ratio {arch.se_ratio} of a block input width "
+                f"{min(w_in, s.width)} rounds to an SE width of 0; raise se_ratio or the width"
+            )
         elif s.inner_width % s.group_width != 0:
             raise DesignSpaceError(
                 f"stage {i}: group_width {s.group_width} does not divide the inner width "
                 f"{s.inner_width} (= width {s.width} / b {b}); use a divisor of it or "
                 f"designspace.regnet.adjust_compatibility"
             )
+        w_in = s.width

@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 
-def _conv_bn(w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1) -> list:
+def _conv_bn(
+    w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1
+) -> list[nn.Module]:
     """[conv (no bias, padding kernel // 2), BN] as a list of modules."""
     conv = nn.Conv2d(w_in, w_out, kernel, stride, kernel // 2, groups=groups, bias=False)
     return [conv, nn.BatchNorm2d(w_out)]
@@ -179,7 +181,8 @@ def make_block(arch: Architecture, stage: Stage, w_in: int, stride: int) -> nn.M
 class AnyNet(nn.Module):
     """stem -> stages (``nn.Sequential`` of ``nn.Sequential`` of blocks) -> head.
 
-    Input (N, in_channels, H, W) with H, W >= 1; output (N, num_classes) logits.
+    Input (N, in_channels, H, W) with H, W >= 1; output (N, num_classes) logits. With
+    ``init=False`` the layers keep PyTorch's default init instead of :func:`init_weights`.
     """
 
     def __init__(

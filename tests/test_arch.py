@@ -78,3 +78,10 @@ def test_from_dict_missing_and_unknown_fields():
         Architecture.from_json("{")
     d = json.loads(_arch().to_json())
     assert Architecture.from_dict(d) == _arch()
+
+
+def test_y_block_se_width_must_be_at_least_one():
+    with pytest.raises(DesignSpaceError, match="SE width of 0"):
+        Architecture((Stage(1, 8, 1, 8),), block="y", se_ratio=0.25, stem_width=1)
+    ok = Architecture((Stage(1, 8, 1, 8),), block="y", se_ratio=0.25, stem_width=4)
+    assert ok.se_ratio == 0.25

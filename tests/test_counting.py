@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import pytest
 import torch
@@ -28,12 +29,14 @@ from designspace.counting import (
     fvcore_flop_analysis,
     shape_model,
 )
+from designspace.errors import DesignSpaceError
 from designspace.models import build_model
 from designspace.named import get_model, list_models
 from designspace.sampling import sample
 from designspace.spaces import list_spaces
 
 SAMPLES_PER_SPACE = 100
+FULL_DEPTH = 6  # samples per space also counted at full depth (see the sampled test)
 # Sampled models are counted at several sizes, odd ones included, so every stride-2 rounding
 # (h' = (h - 1) // 2 + 1) is exercised; all are small to keep tracing cheap.
 SAMPLE_RESOLUTIONS = (32, 27, 19)
@@ -109,12 +112,25 @@ def test_every_named_model_analytic_equals_fvcore(fvcore_counts):
     assert not mismatches(archs, resolutions, fvcore_counts(archs, resolutions))
 
 
+def truncated(arch: Architecture, max_depth: int = 2) -> Architecture:
+    """``arch`` with every stage cut to at most ``max_depth`` blocks, all else unchanged."""
+    stages = tuple(replace(s, depth=min(s.depth, max_depth)) for s in arch.stages)
+    return replace(arch, stages=stages)
+
+
 @pytest.mark.parametrize("space", list_spaces())
 def test_sampled_models_analytic_equals_fvcore(space, fvcore_counts):
+    """100 samples of every space. fvcore's cost is TorchScript tracing, linear in the number
+    of blocks (not in resolution), and all blocks of a stage after the first are identical:
+    so every sample is counted with each stage cut to 2 blocks (its first block, with the
+    stride and the projection, and one repeated block, at every width, b, g and resolution the
+    sample has), and the first FULL_DEPTH samples of each space at their full depth, which
+    checks that a stage costs first + (d - 1) * rest."""
     archs = sample(space, SAMPLES_PER_SPACE, seed=7).archs
     assert len(archs) == SAMPLES_PER_SPACE
-    resolutions = [SAMPLE_RESOLUTIONS[i % len(SAMPLE_RESOLUTIONS)] for i in range(len(archs))]
-    found = mismatches(archs, resolutions, fvcore_counts(archs, resolutions))
+    checked = [truncated(a) for a in archs] + archs[:FULL_DEPTH]
+    resolutions = [SAMPLE_RESOLUTIONS[i % len(SAMPLE_RESOLUTIONS)] for i in range(len(checked))]
+    found = mismatches(checked, resolutions, fvcore_counts(checked, resolutions))
     assert not found, found[:3]
 
 
@@ -264,7 +280,7 @@ def test_unsupported_op_fails_loudly():
 
 @pytest.mark.parametrize("counter", [count_fvcore, count_flop_counter_mode])
 def test_bad_resolution(counter):
-    with pytest.raises(ValueError, match="resolution"):
+    with pytest.raises(DesignSpaceError, match="resolution"):
         counter(get_model("RegNetX32"), 0)
 
 

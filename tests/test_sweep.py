@@ -140,7 +140,7 @@ def test_bad_input_exits_2_and_touches_nothing(tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert main(["sweep", "--space", "AnyNetXA", "--out", str(out)]) == 2
     assert "needs -n" in capsys.readouterr().err
-    # 4-stage networks with a stride-2 stem do not fit 28 px images: refused before any trial
+    # 4-stage networks with a stride-2 stem need at least 17 px: refused before any trial
     assert (
         main(
             [
@@ -151,6 +151,8 @@ def test_bad_input_exits_2_and_touches_nothing(tmp_path, capsys):
                 "2",
                 "--regime",
                 "fashion-mnist",
+                "--resize",
+                "12",
                 "--out",
                 str(out),
             ]

@@ -1,0 +1,69 @@
+"""Study files and the study/demo pipeline (sweep + analysis) on a tiny budget."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from designspace.errors import DesignSpaceError
+from designspace.spaces import get_space
+from designspace.study import load_study, run_study, study_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")))
+def test_every_study_file_loads(path):
+    study = load_study(path)
+    assert study.n >= 1 and study.spaces
+    assert Path(study.out).is_relative_to(ROOT / "results")
+    study.train_config()  # every training setting is valid
+    for space in study.spaces:
+        get_space(str(ROOT / space) if space.endswith((".yaml", ".toml")) else space)
+
+
+def test_demo_study_is_the_main_job():
+    demo = load_study("demo")
+    assert demo.spaces == ("AnyNetXA", "AnyNetXE") and demo.regime == "fashion-mnist"
+    assert demo.train_config().dataset == "fashion-mnist"
+
+
+def test_bad_study_files(tmp_path):
+    with pytest.raises(DesignSpaceError, match="missing key"):
+        study_from_dict({"name": "x"})
+    with pytest.raises(DesignSpaceError, match="unknown key"):
+        study_from_dict(
+            {
+                "name": "x",
+                "spaces": ["AnyNetXA"],
+                "n": 1,
+                "regime": "imagenet",
+                "out": "o",
+                "colour": 1,
+            }
+        )
+    bad = tmp_path / "s.toml"
+    bad.write_text("name = ")
+    with pytest.raises(DesignSpaceError, match="not valid TOML"):
+        load_study(bad)
+
+
+def test_run_study_sweeps_and_writes_the_report(tmp_path, ray_session):
+    study = study_from_dict(
+        {
+            "name": "tiny",
+            "spaces": ["AnyNetXA", "AnyNetXE"],
+            "n": 3,
+            "regime": "fashion-mnist",
+            "reference": "AnyNetXA",
+            "out": str(tmp_path / "tiny"),
+            "train": {"max_steps": 3, "subset": 256, "val_subset": 100, "batch_size": 32},
+        }
+    )
+    result = run_study(study, progress=False)
+    frame = pd.read_parquet(result.results_dir / "results")
+    assert len(frame) == 6 and set(frame["space"]) == {"AnyNetXA", "AnyNetXE"}
+    assert (result.report_dir / "report.html").exists()
+    assert (result.report_dir / "edf.png").exists()
+    table = result.comparison
+    assert list(table.index) == ["AnyNetXA", "AnyNetXE"] and (table["n"] == 3).all()
