@@ -177,9 +177,9 @@ def test_y_block_se_width_uses_block_input_and_half_to_even():
 
 
 def test_zero_se_width_is_a_clear_error():
-    arch = Architecture(stages=(Stage(1, 8, 1, 8, 2),), block="y", stem_width=2, se_ratio=0.25)
-    with pytest.raises(DesignSpaceError, match="SE width"):
-        build_model(arch)
+    # refused when the architecture is described, before a model or a count can disagree
+    with pytest.raises(DesignSpaceError, match="SE width of 0"):
+        Architecture(stages=(Stage(1, 8, 1, 8, 2),), block="y", stem_width=2, se_ratio=0.25)
 
 
 def test_se_gate_and_residual_semantics():
