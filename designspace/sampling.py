@@ -122,6 +122,19 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
     return {"d": d, "w": w, "b": b, "g": g, "valid": ok}
 
 
+def _network(space: Space, regime: Regime, stages: tuple[Stage, ...]) -> Architecture:
+    """A sampled network: the space's block type, the regime's stem and input/output."""
+    return Architecture(
+        stages=stages,
+        block=space.block,
+        stem=regime.stem,
+        stem_width=regime.stem_width,
+        in_channels=regime.in_channels,
+        num_classes=regime.num_classes,
+        se_ratio=space.se_ratio,
+    )
+
+
 def _anynet_archs(space: AnyNetSpace, regime: Regime, c: dict[str, np.ndarray], idx) -> list:
     out = []
     for i in idx:
@@ -129,17 +142,7 @@ def _anynet_archs(space: AnyNetSpace, regime: Regime, c: dict[str, np.ndarray], 
             Stage(int(c["d"][i, j]), int(c["w"][i, j]), float(c["b"][i, j]), int(c["g"][i, j]), 2)
             for j in range(c["d"].shape[1])
         )
-        out.append(
-            Architecture(
-                stages=stages,
-                block=space.block,
-                stem=regime.stem,
-                stem_width=regime.stem_width,
-                in_channels=regime.in_channels,
-                num_classes=regime.num_classes,
-                se_ratio=space.se_ratio,
-            )
-        )
+        out.append(_network(space, regime, stages))
     return out
 
 
@@ -208,17 +211,7 @@ def _regnet_archs(space: RegNetSpace, regime: Regime, c: dict, idx) -> list:
             )
             for k in range(len(bounds) - 1)
         )
-        out.append(
-            Architecture(
-                stages=stages,
-                block=space.block,
-                stem=regime.stem,
-                stem_width=regime.stem_width,
-                in_channels=regime.in_channels,
-                num_classes=regime.num_classes,
-                se_ratio=space.se_ratio,
-            )
-        )
+        out.append(_network(space, regime, stages))
     return out
 
 
