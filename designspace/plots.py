@@ -89,6 +89,15 @@ def _scale(percent: bool) -> float:
     return 100.0 if percent else 1.0
 
 
+def _finish(ax: Axes, xlabel: str, ylabel: str) -> Axes:
+    """Label both axes, add the light grid and a small legend; return ``ax``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
 def _metric_label(metric: str, percent: bool) -> str:
     return f"{metric} ({'%' if percent else 'fraction'})"
 
@@ -237,11 +246,7 @@ def error_vs_param_plot(
         log = x in _LOG_STATS and bool(np.nanmin(xs) > 0)
     if log:
         _plain_log(ax, "x")
-    ax.set_xlabel(x)
-    ax.set_ylabel(_metric_label(metric, percent))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, x, _metric_label(metric, percent))
 
 
 def width_profile_plot(
@@ -316,11 +321,7 @@ def efit_plot(
             color=colors[name],
             label=name,
         )
-    ax.set_xlabel("e_fit (mean |log w - log w_fit|)")
-    ax.set_ylabel(_metric_label(metric, percent))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "e_fit (mean |log w - log w_fit|)", _metric_label(metric, percent))
 
 
 def search_efficiency_plot(
@@ -381,11 +382,8 @@ def error_vs_flops_plot(
         )
     if np.nanmin(c) > 0:
         ax.set_xscale("log")
-    ax.set_xlabel(complexity + (" (multiply-adds)" if complexity == "flops" else ""))
-    ax.set_ylabel(_metric_label(metric, percent))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    xlabel = complexity + (" (multiply-adds)" if complexity == "flops" else "")
+    return _finish(ax, xlabel, _metric_label(metric, percent))
 
 
 PLOTS = {
