@@ -134,6 +134,20 @@ class Architecture:
         return out
 
     @property
+    def min_resolution(self) -> int:
+        """Smallest input side (px) at which every strided layer still sees at least 2 x 2 px.
+
+        With padding k // 2 a map never shrinks below 1 px, so a network whose total stride
+        exceeds the image still runs (28 px through a total stride of 32 ends at 1 x 1, as
+        224 px ends at 7 x 7); below this size a stride-2 layer would only see a single pixel.
+        """
+        need = 1
+        for s in reversed([STEM_STRIDES[self.stem], *self.strides]):
+            if s > 1:
+                need = max(2, s * (need - 1) + 1)
+        return need
+
+    @property
     def id(self) -> str:
         """Stable 16-hex-digit content hash of everything but the name."""
         payload = self.to_dict()

@@ -237,6 +237,9 @@ def sample(
     Bands are inclusive ``(lo, hi)``; ``flops`` (multiply-adds at the regime's resolution)
     defaults to the regime's band, ``params``/``acts`` to the regime's (usually none). Raises
     :class:`DesignSpaceError` when fewer than ``n`` are found in ``max_draws`` candidates.
+    Only networks that run at the regime's resolution are kept (every stride-2 layer sees at
+    least 2 x 2 px, :attr:`Architecture.min_resolution`): at 28 px this limits RegNets to at
+    most 4 stages.
     """
     space = get_space(space) if isinstance(space, str) else space
     regime = get_regime(regime) if isinstance(regime, str) else regime
@@ -288,6 +291,9 @@ def sample(
         consumed = BATCH
         hits = np.flatnonzero(ok)
         for i, arch in zip(hits, build(space, regime, cand, hits), strict=True):
+            if arch.min_resolution > regime.resolution:
+                # e.g. a 5-stage RegNet at 28 px: a stride-2 layer would see one pixel.
+                continue
             key = (arch.stages, arch.block)
             if key in seen:
                 dups += 1

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from designspace.arch import STEM_STRIDES, Architecture
+from designspace.arch import Architecture
 from designspace.data import DATASETS, InMemoryData, load_data, native_resolution
 from designspace.errors import DesignSpaceError
 
@@ -73,6 +73,10 @@ class TrainConfig:
     devices; measured faster on CPU too). ``threads`` sets torch's intra-op threads during the
     run (restored after). ``subset_seed`` picks the class-balanced subsets (independent of
     ``seed``, which drives initialization, shuffling and augmentation).
+    ``zero_init_last_bn`` starts the BN closing each residual branch at gamma 0, so every
+    block starts as the identity (Goyal et al. 2017): without it, the deep sampled networks of
+    AnyNetXD/XE do not train at all in a short schedule (measured: 0.90 vs 0.20 error after one
+    epoch of 10,000 Fashion-MNIST images; README, "Studies").
     """
 
     dataset: str = "fashion-mnist"
@@ -96,6 +100,7 @@ class TrainConfig:
     threads: int | None = None
     seed: int = 0
     subset_seed: int = 0
+    zero_init_last_bn: bool = True
 
     def __post_init__(self) -> None:
         self.validate()
@@ -418,18 +423,8 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 
 def min_resolution(arch: Architecture) -> int:
-    """Smallest input side (px) at which every strided layer still sees at least 2 x 2 px.
-
-    With padding k // 2 a map never shrinks below 1 px, so a network whose total stride
-    exceeds the image still runs (28 px through a total stride of 32 ends at 1 x 1, as 224 px
-    ends at 7 x 7); below this size a stride-2 layer would only see a single pixel.
-    """
-    strides = [STEM_STRIDES[arch.stem], *arch.strides]
-    need = 1
-    for s in reversed(strides):
-        if s > 1:
-            need = max(2, s * (need - 1) + 1)
-    return need
+    """Smallest input side (px) the network can take (:attr:`Architecture.min_resolution`)."""
+    return arch.min_resolution
 
 
 def check_resolution(arch: Architecture, resolution: int) -> None:
@@ -597,7 +592,7 @@ def _run(
     fork_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(config.seed)
-        model = build_model(arch)
+        model = build_model(arch, zero_init_last_bn=config.zero_init_last_bn)
     model = model.to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)

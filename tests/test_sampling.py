@@ -92,3 +92,12 @@ def test_to_frame_columns():
         assert col in df.columns
     assert list(df["sample_index"]) == list(range(5))
     assert np.array_equal(df["flops"].to_numpy(), s.flops)
+
+
+def test_samples_run_at_the_regime_resolution():
+    # RegNetX's rule gives 3-6 stages; at 28 px a fifth stride-2 stage would see one pixel.
+    s = sample("RegNetX", 48, seed=0, regime="fashion-mnist")
+    assert all(a.min_resolution <= 28 for a in s.archs)
+    assert max(len(a.stages) for a in s.archs) == 4
+    wide = sample("RegNetX", 48, seed=0, regime="imagenet")
+    assert max(len(a.stages) for a in wide.archs) > 4

@@ -139,7 +139,7 @@ def test_cuda_out_of_memory_is_a_failed_status(fmnist, monkeypatch):
 
     import designspace.models
 
-    monkeypatch.setattr(designspace.models, "build_model", lambda arch: Boom())
+    monkeypatch.setattr(designspace.models, "build_model", lambda arch, **kw: Boom())
     result = run(fmnist, max_steps=2)
     assert result.status == "failed" and "out of memory" in result.error
     assert math.isnan(result.val_top1_err)
@@ -148,7 +148,7 @@ def test_cuda_out_of_memory_is_a_failed_status(fmnist, monkeypatch):
 def test_other_exceptions_reach_the_caller(fmnist, monkeypatch):
     import designspace.models
 
-    def broken(arch):
+    def broken(arch, **kw):
         raise RuntimeError("builder exploded")
 
     monkeypatch.setattr(designspace.models, "build_model", broken)
@@ -309,3 +309,21 @@ def test_sgd_matches_torch_optim_sgd_exactly(nesterov):
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
     assert not torch.equal(a[0].weight, before)  # the updates did something
+
+
+@pytest.mark.parametrize("setting", [None, True, False])
+def test_zero_init_last_bn_reaches_the_model_builder(fmnist, monkeypatch, setting):
+    import designspace.models
+
+    seen = []
+    real = designspace.models.build_model
+
+    def spy(arch, zero_init_last_bn=False):
+        seen.append(zero_init_last_bn)
+        return real(arch, zero_init_last_bn=zero_init_last_bn)
+
+    monkeypatch.setattr(designspace.models, "build_model", spy)
+    extra = {} if setting is None else {"zero_init_last_bn": setting}
+    result = run(fmnist, max_steps=1, **extra)
+    assert result.status == "ok"
+    assert seen == [True if setting is None else setting]

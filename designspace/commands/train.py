@@ -99,6 +99,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--label-smoothing", type=float, default=None, metavar="EPS", help="label smoothing (0)"
     )
     s.add_argument(
+        "--zero-init-last-bn",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start each residual branch's last BN at gamma 0, i.e. every block as the "
+        "identity (default on: deep sampled networks do not train in short schedules without it)",
+    )
+    s.add_argument(
         "--seed", type=int, default=None, metavar="S", help="seed of init, order, augmentation (0)"
     )
     r = p.add_argument_group("run")
@@ -152,6 +159,7 @@ _CONFIG_ARGS = (
     "weight_decay",
     "warmup_epochs",
     "label_smoothing",
+    "zero_init_last_bn",
     "seed",
     "device",
     "precision",
