@@ -61,6 +61,7 @@ def run_ours(
     lr: float,
     device: str = "cuda",
     subset: int | None = None,
+    graph: bool = True,
 ) -> dict:
     from designspace.data import load_data
     from designspace.named import get_model
@@ -74,6 +75,7 @@ def run_ours(
         device=device,
         subset=subset,
         val_subset=subset,
+        cuda_graph=graph,
     )
     _sync(device)
     start = time.perf_counter()
@@ -84,7 +86,7 @@ def run_ours(
     wall = time.perf_counter() - start
     train_s = wall - result.eval_time_s
     return {
-        "path": f"designspace (batch {batch_size})",
+        "path": f"designspace (batch {batch_size}{'' if graph else ', no CUDA graph'})",
         "status": result.status,
         "error": result.error,
         "wall_s": wall,
@@ -135,6 +137,11 @@ def main() -> int:
         default="256",
         help="comma-separated extra batch sizes for ours (informational; '' for none)",
     )
+    parser.add_argument(
+        "--no-eager",
+        action="store_true",
+        help="skip the informational run of ours without CUDA graphs (eager steps)",
+    )
     parser.add_argument("--chapter-epochs", type=int, default=2)
     parser.add_argument("--chapter-workers", type=int, default=4, help="d2l's default: 4")
     parser.add_argument("--skip-chapter", action="store_true")
@@ -176,6 +183,12 @@ def main() -> int:
             args.epochs, args.resize, bs, args.lr, device, subset
         )
         print(json.dumps(results[f"ours_batch_{bs}"]), flush=True)
+    if not args.no_eager:
+        print("ours (extra): no CUDA graph", flush=True)
+        results["ours_eager"] = run_ours(
+            args.epochs, args.resize, args.batch_size, args.lr, device, subset, graph=False
+        )
+        print(json.dumps(results["ours_eager"]), flush=True)
 
     chapter = None
     if not args.skip_chapter:
@@ -205,6 +218,7 @@ def main() -> int:
     print(f"\n{name}")
     print(f"{'path':28s} {'wall s':>7s} {'train s':>8s} {'images/s':>9s} {'val acc':>8s}")
     rows = [ours] + [results[f"ours_batch_{bs}"] for bs in extras]
+    rows += [results["ours_eager"]] if "ours_eager" in results else []
     for r in rows:
         print(
             f"{r['path']:28s} {r['wall_s']:>7.1f} {r['train_s']:>8.1f} "

@@ -311,6 +311,34 @@ def test_sgd_matches_torch_optim_sgd_exactly(nesterov):
     assert not torch.equal(a[0].weight, before)  # the updates did something
 
 
+def test_sgd_with_a_tensor_learning_rate_follows_the_float_one():
+    # The CUDA-graph step reads lr from a 0-d tensor; the update must be the same rule.
+    from designspace.train import SGD
+
+    torch.manual_seed(0)
+    a = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    b = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    b.load_state_dict(a.state_dict())
+    opt_a, opt_b = (SGD(list(m.parameters()), weight_decay=1e-2) for m in (a, b))
+    lr_tensor = torch.zeros(())
+    x = torch.randn(8, 5)
+    for lr in (0.1, 0.05, 0.2):
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            model(x).square().mean().backward()
+        opt_a.step(lr)
+        lr_tensor.fill_(lr)
+        opt_b.step(lr_tensor)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+def test_cuda_graph_setting_is_ignored_on_cpu(fmnist):
+    on, off = run(fmnist, max_steps=3, cuda_graph=True), run(fmnist, max_steps=3, cuda_graph=False)
+    assert on.status == off.status == "ok"
+    assert on.epoch_train_loss == off.epoch_train_loss  # same eager path, bit for bit
+
+
 @pytest.mark.parametrize("setting", [None, True, False])
 def test_zero_init_last_bn_reaches_the_model_builder(fmnist, monkeypatch, setting):
     import designspace.models
