@@ -27,6 +27,7 @@ from designspace.analysis._data import (
 from designspace.analysis.bootstrap import good_range
 from designspace.analysis.edf import bootstrap_band, dkw_band, edf, normalized_weights
 from designspace.analysis.features import add_features
+from designspace.analysis.fidelity import join_results
 from designspace.analysis.fit import FitGrid, fit_block_widths, quantized_widths
 from designspace.analysis.search import search_efficiency
 from designspace.errors import DesignSpaceError
@@ -322,6 +323,40 @@ def efit_plot(
             label=name,
         )
     return _finish(ax, "e_fit (mean |log w - log w_fit|)", _metric_label(metric, percent))
+
+
+def fidelity_plot(
+    short: pd.DataFrame,
+    long: pd.DataFrame,
+    metric: str = METRIC,
+    hue: str | None = GROUP,
+    percent: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Error after the short schedule (x) vs the long one (y) for the models in both result
+    sets (joined on ``arch_id``), one colour per ``hue`` group of ``short``, with y = x."""
+    ax = _axes(ax)
+    joined = join_results(short, long, metric)
+    u = usable(short, metric, ["arch_id"], "fidelity plot").data.drop_duplicates("arch_id")
+    labels = pd.Series(group_labels(u, hue), index=u["arch_id"]).reindex(joined.index)
+    names = group_order(labels.to_numpy())
+    colors = _colors(names)
+    s = _scale(percent)
+    for name in names:
+        m = (labels == name).to_numpy()
+        ax.scatter(
+            joined["a"].to_numpy()[m] * s,
+            joined["b"].to_numpy()[m] * s,
+            s=14,
+            alpha=0.8,
+            color=colors[name],
+            label=name,
+        )
+    lo = min(joined["a"].min(), joined["b"].min()) * s
+    hi = max(joined["a"].max(), joined["b"].max()) * s
+    ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--")
+    label = _metric_label(metric, percent)
+    return _finish(ax, f"{label}, short schedule", f"{label}, long schedule")
 
 
 def search_efficiency_plot(

@@ -90,3 +90,17 @@ def test_plots_fail_clearly_on_bad_input(data):
     with pytest.raises(DesignSpaceError, match="needs column"):
         plots.width_profile_plot(data.drop(columns=["widths"]), ax=ax)
     assert np.isfinite(data.val_top1_err).sum() == 80
+
+
+def test_fidelity_plot_one_point_per_shared_model(data):
+    short = data[data["status"] == "ok"].head(40)
+    long = short.copy()
+    long["val_top1_err"] = long["val_top1_err"] * 0.5  # a longer schedule: lower errors
+    long = long.iloc[5:]  # five models only in the short run
+    fig, ax = plt.subplots()
+    plots.fidelity_plot(short, long, hue="space", ax=ax)
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    assert len(points) == 35
+    np.testing.assert_allclose(points[:, 1], points[:, 0] * 0.5)
+    assert "short schedule" in ax.get_xlabel() and "long schedule" in ax.get_ylabel()
+    plt.close(fig)

@@ -79,14 +79,17 @@ def test_overrides():
 
 
 def test_example_files_load_and_sample():
-    five = load_space(EXAMPLES / "anynetxe-5stage.yaml")
-    assert five.num_stages == 5 and five.monotone == get_space("AnyNetXE").monotone
+    two = load_space(EXAMPLES / "regnetx-2stage.yaml")
+    four = load_space(EXAMPLES / "regnetx-4stage.yaml")
+    assert two.num_stages == 2 and four.num_stages == 4
+    assert two.monotone == four.monotone == get_space("AnyNetXE").monotone
     basic = load_space(EXAMPLES / "anynet-basic.yaml")
     assert basic.block == "basic"
     vio = load_space(EXAMPLES / "vionet.toml")
     assert dict(vio.monotone) == {"width": "decreasing", "depth": "decreasing"}
     for space, check in (
-        (five, lambda a: len(a.stages) == 5),
+        (two, lambda a: len(a.stages) == 2 and set(a.bottleneck_ratios) == {1}),
+        (four, lambda a: len(a.stages) == 4 and set(a.bottleneck_ratios) == {1}),
         (basic, lambda a: a.block == "basic" and a.group_widths == a.widths),
         (vio, lambda a: a.widths == sorted(a.widths, reverse=True)),
     ):
