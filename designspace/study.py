@@ -106,6 +106,15 @@ class StudyResult:
     report: Any  # designspace.report.AnalysisReport
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies under it (for messages and
+    the report's provenance line, which should not carry one machine's absolute paths)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def run_study(
     study: Study,
     *,
@@ -122,7 +131,7 @@ def run_study(
     from designspace.report import analyze
     from designspace.sweep import Placement, SweepConfig, run_sweep
 
-    out_dir = Path(out or study.out)
+    out_dir = _shown(Path(out or study.out))
     config = SweepConfig(
         spaces=study.spaces,
         n=n or study.n,
