@@ -18,6 +18,7 @@ from designspace.arch import Architecture, Stage
 from designspace.complexity import complexity_arrays
 from designspace.errors import DesignSpaceError
 from designspace.regimes import Band, Regime, get_regime
+from designspace.regnet import compatible_widths, quantized_widths
 from designspace.spaces import AnyNetSpace, RegNetSpace, Space, get_space
 
 BATCH = 4096
@@ -79,14 +80,6 @@ def _rng(seed: int, space: Space) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(space.name.encode())])
 
 
-def _compatible(w: np.ndarray, b: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """DDS appendix D, elementwise: returns compatible (widths, group widths)."""
-    w_b = np.maximum(1, np.floor(w / b)).astype(np.int64)
-    g = np.minimum(g, w_b).astype(np.int64)
-    w_b = np.maximum(g, np.round(w_b / g).astype(np.int64) * g)
-    return np.rint(w_b * b).astype(np.int64), g
-
-
 def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
     s = space.num_stages
     vals = {}
@@ -109,7 +102,7 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
         g = w.copy()
     else:
         b = vals["bottleneck_ratio"]
-        w, g = _compatible(vals["width"], b, vals["group_width"])
+        w, g = compatible_widths(vals["width"], b, vals["group_width"])
     ok = np.ones(m, dtype=bool)
     diffs = {"width": np.diff(w, axis=1), "depth": np.diff(d, axis=1)}
     for p, direction in order.items():
@@ -155,14 +148,11 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
     g = space.group_width.sample(rng, (m,)).astype(np.int64)
     b = space.bottleneck_ratio.sample(rng, (m,)).astype(float)
     j = np.arange(int(d.max()))
-    u = w0[:, None] + wa[:, None] * j
-    steps = np.round(np.log(u / w0[:, None]) / np.log(wm[:, None]))
-    q = space.q
-    w = (np.round(w0[:, None] * np.power(wm[:, None], steps) / q) * q).astype(np.int64)
+    w = quantized_widths(len(j), w0, wa, wm, space.q).astype(np.int64)
     valid = j[None, :] < d[:, None]
     starts = np.ones_like(valid)
     starts[:, 1:] = w[:, 1:] != w[:, :-1]
-    w, gg = _compatible(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
+    w, gg = compatible_widths(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
     return {
         "w": w,
         "g": gg,
