@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from designspace.errors import DesignSpaceError
 
 # Order = order in `designspace --help`.
-COMMANDS = ("spaces", "sample", "describe", "train", "sweep", "analyze", "plot", "study")
+COMMANDS = (
+    "spaces",
+    "sample",
+    "describe",
+    "train",
+    "sweep",
+    "analyze",
+    "plot",
+    "study",
+    "nds_import",
+)
 
 EXIT_BAD_INPUT = 2
 
