@@ -38,16 +38,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from designspace.datasets import (
+    DATASETS,
+    IMAGE_SUFFIXES,
+    DataConfig,
+    get_dataset,
+    list_image_folder,
+    require_root,
+)
 from designspace.errors import DesignSpaceError
 
 if TYPE_CHECKING:
-    from designspace.train import TrainConfig
+    from designspace.trainconfig import TrainConfig
 
 __all__ = [
     "DATASETS",
     "FASHION_MNIST_DIR",
     "InMemoryData",
     "balanced_subset",
+    "cifar10_splits",
+    "fashion_mnist_splits",
+    "imagefolder_splits",
     "load_cifar10",
     "load_data",
     "load_fashion_mnist",
@@ -57,7 +68,6 @@ __all__ = [
     "resize_images",
 ]
 
-DATASETS = ("fashion-mnist", "cifar10", "imagefolder")
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
 FASHION_MNIST_CLASSES = (
@@ -74,20 +84,6 @@ FASHION_MNIST_CLASSES = (
 )
 _IDX_IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _IDX_LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
-_IMAGE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".bmp",
-    ".gif",
-    ".ppm",
-    ".pgm",
-    ".tif",
-    ".tiff",
-    ".webp",
-}
-_AUGMENT_DEFAULT = {"fashion-mnist": False, "cifar10": True, "imagefolder": True}
-_NATIVE_RESOLUTION = {"fashion-mnist": 28, "cifar10": 32, "imagefolder": 224}
 
 
 @dataclass
@@ -274,20 +270,89 @@ def _cifar_folder(root: Path) -> Path:
     )
 
 
-def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+@functools.cache
+def _cifar_globals() -> dict[tuple[str, str], Any]:
+    """The only globals a CIFAR-10 pickle may name: numpy's array and scalar reconstructors,
+    under the module names numpy 1.x and 2.x write, and ``_codecs.encode`` (how Python 3's
+    protocol 2 stores bytes)."""
+    import codecs
+
+    try:
+        from numpy._core import multiarray, numeric  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core import multiarray, numeric
+    allowed: dict[tuple[str, str], Any] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): codecs.encode,
+    }
+    for package in ("numpy.core", "numpy._core"):
+        allowed[(f"{package}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        allowed[(f"{package}.multiarray", "scalar")] = multiarray.scalar
+        allowed[(f"{package}.numeric", "_frombuffer")] = numeric._frombuffer
+    return allowed
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles data only: any global outside :func:`_cifar_globals` is refused before it
+    is imported or called, so a crafted file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _cifar_globals().get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                f"it asks for {module}.{name}, which a CIFAR-10 file never does; nothing was run"
+            )
+        return allowed
+
+
+def _unpickle(path: Path) -> Any:
+    """The restricted unpickling of one CIFAR-10 file; any failure is a corrupt file."""
     if not path.is_file():
         raise DesignSpaceError(f"CIFAR-10 file {path} is missing; pass a complete data folder")
     try:
         with path.open("rb") as fh:
-            entry = pickle.load(fh, encoding="latin1")
-        data = np.asarray(entry["data"], dtype=np.uint8)
-        labels = np.asarray(entry.get("labels", entry.get("fine_labels")), dtype=np.int64)
-        images = data.reshape(-1, 3, 32, 32)
-    except (OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError, TypeError) as exc:
-        raise DesignSpaceError(f"{path} is truncated or corrupt ({exc!r})") from None
-    if labels.shape != (images.shape[0],):
-        raise DesignSpaceError(f"{path} has {labels.size} labels for {images.shape[0]} images")
-    return images, labels
+            return _CifarUnpickler(fh, encoding="latin1").load()
+    except MemoryError:
+        raise DesignSpaceError(f"{path} is truncated or corrupt (too large to read)") from None
+    except Exception as exc:  # noqa: BLE001 - no code runs here; any error means a bad file
+        raise DesignSpaceError(
+            f"{path} is truncated or corrupt ({type(exc).__name__}: {exc})".replace("\n", " ")
+        ) from None
+
+
+def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    entry = _unpickle(path)
+    corrupt = f"{path} is truncated or corrupt"
+    if not isinstance(entry, dict):
+        raise DesignSpaceError(f"{corrupt}: it holds a {type(entry).__name__}, not a batch dict")
+    data = entry.get("data")
+    labels = entry.get("labels", entry.get("fine_labels"))
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
+        raise DesignSpaceError(f"{corrupt}: 'data' is not a uint8 array of shape (N, 3072)")
+    if data.shape[1] != 3 * 32 * 32:
+        raise DesignSpaceError(f"{corrupt}: 'data' rows have {data.shape[1]} values, not 3072")
+    try:
+        labels = np.asarray(labels)
+    except Exception:  # noqa: BLE001 - ragged or odd objects: not labels
+        labels = np.asarray(None)
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise DesignSpaceError(f"{corrupt}: 'labels' is not a list of class indices")
+    if labels.size and int(labels.min()) < 0:
+        raise DesignSpaceError(f"{corrupt}: it has negative labels")
+    if labels.shape != (data.shape[0],):
+        raise DesignSpaceError(f"{path} has {labels.size} labels for {data.shape[0]} images")
+    return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
+
+
+def _read_cifar_classes(meta: Path) -> tuple[str, ...]:
+    entry = _unpickle(meta)
+    names = entry.get("label_names") if isinstance(entry, dict) else None
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str | bytes) for n in names):
+        raise DesignSpaceError(
+            f"{meta} is truncated or corrupt: not a dict with a list of 'label_names'"
+        )
+    return tuple(n.decode("latin1") if isinstance(n, bytes) else n for n in names)
 
 
 def load_cifar10(
@@ -296,6 +361,8 @@ def load_cifar10(
     """(train_x, train_y, val_x, val_y, classes) from torchvision's CIFAR-10 python layout.
 
     Images are uint8 (N, 3, 32, 32); labels int64. The test batch is the validation set.
+    The pickles are read with an unpickler that accepts only numpy arrays and plain data
+    (a file asking for anything else is refused as corrupt, without running it).
     """
     folder = _cifar_folder(Path(root))
     parts = [_read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
@@ -305,26 +372,11 @@ def load_cifar10(
     classes: tuple[str, ...] = tuple(str(i) for i in range(10))
     meta = folder / "batches.meta"
     if meta.is_file():
-        try:
-            with meta.open("rb") as fh:
-                classes = tuple(pickle.load(fh, encoding="latin1")["label_names"])
-        except (OSError, EOFError, pickle.UnpicklingError, KeyError) as exc:
-            raise DesignSpaceError(f"{meta} is truncated or corrupt ({exc!r})") from None
+        classes = _read_cifar_classes(meta)
     return train_x, train_y, val_x, val_y, classes
 
 
 # --------------------------------------------------------------------------- ImageFolder
-def _image_files(split_dir: Path) -> tuple[list[tuple[Path, str]], list[str]]:
-    classes = sorted(p.name for p in split_dir.iterdir() if p.is_dir())
-    files = [
-        (f, c)
-        for c in classes
-        for f in sorted((split_dir / c).rglob("*"))
-        if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES
-    ]
-    return files, classes
-
-
 def _load_image(path: Path, resolution: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
@@ -362,7 +414,7 @@ def load_imagefolder(
                 f"ImageFolder tree {root} has no {split}/ folder; expected "
                 f"{root}/train/<class>/<image> and {root}/val/<class>/<image>"
             )
-        splits[split] = _image_files(d)
+        splits[split] = list_image_folder(d)
     train_files, classes = splits["train"]
     val_files, val_classes = splits["val"]
     extra = sorted(set(val_classes) - set(classes))
@@ -372,7 +424,7 @@ def load_imagefolder(
     arrays = []
     for split, files in (("train", train_files), ("val", val_files)):
         if not files:
-            raise DesignSpaceError(f"{root}/{split} holds no images ({sorted(_IMAGE_SUFFIXES)})")
+            raise DesignSpaceError(f"{root}/{split} holds no images ({sorted(IMAGE_SUFFIXES)})")
         x = np.stack([_load_image(f, resolution) for f, _ in files])
         y = np.array([index[c] for _, c in files], dtype=np.int64)
         arrays += [x, y]
@@ -382,11 +434,7 @@ def load_imagefolder(
 # --------------------------------------------------------------------------- helpers
 def native_resolution(dataset: str) -> int:
     """Image side (px) a data set loads at without ``resize`` (ImageFolder: the 224 crop)."""
-    if dataset not in _NATIVE_RESOLUTION:
-        raise DesignSpaceError(
-            f"unknown data set {dataset!r}; valid data sets: {', '.join(DATASETS)}"
-        )
-    return _NATIVE_RESOLUTION[dataset]
+    return get_dataset(dataset).resolution
 
 
 def balanced_subset(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
@@ -453,63 +501,69 @@ def _channel_stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...
     return tuple((mean / 255.0).tolist()), tuple(std.tolist())
 
 
-def _raw(config: TrainConfig) -> tuple[np.ndarray, ...]:
-    name = config.dataset
-    if name == "fashion-mnist":
-        tx, ty, vx, vy = load_fashion_mnist(config.data_root)
-        return tx[:, None], ty, vx[:, None], vy, FASHION_MNIST_CLASSES
-    if config.data_root is None:
-        raise DesignSpaceError(f"data set {name!r} needs --data-root (a local folder)")
-    if name == "cifar10":
-        return load_cifar10(config.data_root)
-    return load_imagefolder(config.data_root, config.resize or _NATIVE_RESOLUTION[name])
+# --------------------------------------------------------------------------- loaders
+# The registry's loaders (designspace.datasets): DataConfig -> (train_x, train_y, val_x, val_y,
+# class names), images uint8 (N, C, H, W).
+def fashion_mnist_splits(data: DataConfig) -> tuple[Any, ...]:
+    """Fashion-MNIST (:func:`load_fashion_mnist`) with a channel axis and its class names."""
+    tx, ty, vx, vy = load_fashion_mnist(data.data_root)
+    return tx[:, None], ty, vx[:, None], vy, FASHION_MNIST_CLASSES
 
 
-def load_data(config: TrainConfig, device: str | torch.device = "cpu") -> InMemoryData:
-    """Load ``config.dataset`` into memory on ``device`` (subsets taken, then resized once).
+def cifar10_splits(data: DataConfig) -> tuple[Any, ...]:
+    """CIFAR-10 from ``data.data_root`` (:func:`load_cifar10`)."""
+    return load_cifar10(require_root(data))
 
-    Uses ``dataset``, ``data_root``, ``resize``, ``subset``, ``val_subset`` and
-    ``subset_seed`` of the config. Raises DesignSpaceError for an unknown data set, missing or
-    corrupt files, a subset larger than the data set, or a resize < 1. Normalization
-    statistics come from the (subset of the) training images at native resolution.
+
+def imagefolder_splits(data: DataConfig) -> tuple[Any, ...]:
+    """An image folder tree, center-cropped at ``data.resolution`` (:func:`load_imagefolder`)."""
+    return load_imagefolder(require_root(data), data.resolution)
+
+
+def load_data(config: DataConfig | TrainConfig, device: str | torch.device = "cpu") -> InMemoryData:
+    """Load a data set into memory on ``device`` (subsets taken, then resized once).
+
+    ``config``: a :class:`~designspace.datasets.DataConfig`, or a training configuration
+    (its ``.data``). The data set's loader comes from the registry
+    (:mod:`designspace.datasets`). Raises DesignSpaceError for an unknown data set, missing or
+    corrupt files, or a subset larger than the data set. Normalization statistics come from
+    the (subset of the) training images at native resolution.
     """
-    if config.dataset not in DATASETS:
-        raise DesignSpaceError(
-            f"unknown data set {config.dataset!r}; valid data sets: {', '.join(DATASETS)}"
-        )
-    if config.resize is not None and config.resize < 1:
-        raise DesignSpaceError(f"resize must be a positive number of pixels, got {config.resize}")
-    tx, ty, vx, vy, classes = _raw(config)
+    data = config if isinstance(config, DataConfig) else config.data
+    spec = data.spec
+    require_root(data)
+    tx, ty, vx, vy, classes = spec.load(data)
+    _check_splits(data.dataset, tx, ty, vx, vy, spec.channels)
     # Copies: the loaders may return shared read-only (memoized) arrays.
     train_x = torch.from_numpy(np.array(tx, dtype=np.uint8))
     train_y = torch.from_numpy(np.array(ty, dtype=np.int64))
     val_x = torch.from_numpy(np.array(vx, dtype=np.uint8))
     val_y = torch.from_numpy(np.array(vy, dtype=np.int64))
     num_classes = max(len(classes), int(train_y.max()) + 1)
-    seed = getattr(config, "subset_seed", 0)
+    seed = data.subset_seed
     for label, n, size in (
-        ("subset", config.subset, train_x.shape[0]),
-        ("val_subset", config.val_subset, val_x.shape[0]),
+        ("subset", data.subset, train_x.shape[0]),
+        ("val_subset", data.val_subset, val_x.shape[0]),
     ):
         if n is not None and not 0 < n <= size:
             raise DesignSpaceError(
-                f"{label} {n} is not in 1..{size}: the {config.dataset} "
+                f"{label} {n} is not in 1..{size}: the {data.dataset} "
                 f"{'training' if label == 'subset' else 'validation'} set has {size} images"
             )
-    if config.subset is not None and config.subset < train_x.shape[0]:
-        idx = balanced_subset(train_y, config.subset, seed)
+    if data.subset is not None and data.subset < train_x.shape[0]:
+        idx = balanced_subset(train_y, data.subset, seed)
         train_x, train_y = train_x[idx], train_y[idx]
-    if config.val_subset is not None and config.val_subset < val_x.shape[0]:
-        idx = balanced_subset(val_y, config.val_subset, seed + 1)
+    if data.val_subset is not None and data.val_subset < val_x.shape[0]:
+        idx = balanced_subset(val_y, data.val_subset, seed + 1)
         val_x, val_y = val_x[idx], val_y[idx]
     mean, std = _channel_stats(train_x)
     device = torch.device(device)
     train_x, val_x = train_x.to(device), val_x.to(device)
-    if config.resize is not None:
-        train_x = resize_images(train_x, config.resize)
-        val_x = resize_images(val_x, config.resize)
+    if data.resize is not None:
+        train_x = resize_images(train_x, data.resize)
+        val_x = resize_images(val_x, data.resize)
     return InMemoryData(
-        name=config.dataset,
+        name=data.dataset,
         train_x=train_x.contiguous(),
         train_y=train_y.to(device),
         val_x=val_x.contiguous(),
@@ -518,8 +572,25 @@ def load_data(config: TrainConfig, device: str | torch.device = "cpu") -> InMemo
         classes=tuple(classes),
         mean=mean,
         std=std,
-        augment_default=_AUGMENT_DEFAULT[config.dataset],
+        augment_default=spec.augment,
     )
+
+
+def _check_splits(name: str, tx: Any, ty: Any, vx: Any, vy: Any, channels: int) -> None:
+    """A loader's output has the shapes the trainer needs (catches a new loader's slips)."""
+    for split, x, y in (("training", tx, ty), ("validation", vx, vy)):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.ndim != 4 or x.shape[1] != channels or x.shape[2] != x.shape[3]:
+            raise DesignSpaceError(
+                f"data set {name!r}: {split} images have shape {x.shape}, expected "
+                f"(N, {channels}, H, H)"
+            )
+        if y.shape != (x.shape[0],) or (y.size and int(y.min()) < 0):
+            raise DesignSpaceError(
+                f"data set {name!r}: {split} labels must be {x.shape[0]} class indices >= 0"
+            )
+        if x.shape[0] == 0:
+            raise DesignSpaceError(f"data set {name!r} has no {split} images")
 
 
 def describe(data: InMemoryData) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
+from designspace.datasets import get_dataset
 from designspace.errors import DesignSpaceError
 
 Band = tuple[float, float]
@@ -106,6 +107,19 @@ def get_regime(name: str) -> Regime:
             f"unknown regime {name!r}{hint}; valid regimes: {', '.join(REGIMES)}"
         )
     return REGIMES[key]
+
+
+def regime_for_dataset(dataset: str) -> Regime:
+    """The regime a sweep on ``dataset`` samples in unless told otherwise: the data set's
+    registry entry names it (:attr:`designspace.datasets.DatasetSpec.regime`); an unknown data
+    set, or one without a regime, is bad input."""
+    spec = get_dataset(dataset)
+    if spec.regime is None:
+        raise DesignSpaceError(
+            f"data set {dataset!r} has no default regime; name one with --regime "
+            f"({', '.join(REGIMES)})"
+        )
+    return get_regime(spec.regime)
 
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}

@@ -29,7 +29,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +38,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from designspace.arch import Architecture
-from designspace.data import DATASETS, InMemoryData, load_data, native_resolution
+from designspace.data import InMemoryData, load_data
 from designspace.errors import DesignSpaceError
+from designspace.trainconfig import PRECISIONS, TrainConfig, check_resolution, min_resolution
 
 __all__ = [
+    "PRECISIONS",
     "SGD",
     "Checkpoint",
     "TrainConfig",
     "TrainResult",
     "augment_batch",
+    "check_resolution",
     "evaluate",
     "load_checkpoint",
     "lr_at_step",
+    "min_resolution",
     "resolve_device",
     "save_checkpoint",
     "topk_correct",
@@ -57,119 +61,7 @@ __all__ = [
     "train",
 ]
 
-PRECISIONS = ("auto", "fp32", "bf16")
 _CHECK_EVERY_CUDA = 25  # steps between loss finiteness checks on a GPU (each one syncs)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Settings of one training run; every field is recorded in sweep results as ``cfg_<field>``.
-
-    ``lr`` is per 128 images (the effective rate is ``lr * batch_size / 128``); ``epochs`` may
-    be fractional; ``max_steps`` (optimizer steps) overrides ``epochs`` when given.
-    ``warmup_epochs`` of linear warm-up multiply the cosine schedule. ``augment`` None means the
-    data set's default (off for Fashion-MNIST, on for CIFAR-10 and ImageFolder): random crop
-    with zero padding of ``resolution // 8`` px and horizontal flip, per batch on the device.
-    ``precision`` auto = bf16 autocast on CUDA, fp32 on CPU. ``channels_last`` None = on (both
-    devices; measured faster on CPU too). ``threads`` sets torch's intra-op threads during the
-    run (restored after). ``subset_seed`` picks the class-balanced subsets (independent of
-    ``seed``, which drives initialization, shuffling and augmentation).
-    ``zero_init_last_bn`` starts the BN closing each residual branch at gamma 0, so every
-    block starts as the identity (Goyal et al. 2017): without it, the deep sampled networks of
-    AnyNetXD/XE do not train at all in a short schedule (measured: 0.90 vs 0.20 error after one
-    epoch of 10,000 Fashion-MNIST images; README, "Studies").
-    ``cuda_graph`` None = on with CUDA: after 3 eager warm-up steps the whole training step
-    (forward, backward, update) is captured once as a CUDA graph and replayed, which removes
-    the per-kernel launch cost that dominates small networks (measured: README, "Benchmarks");
-    if capture fails the run goes on eagerly. Ignored on CPU.
-    """
-
-    dataset: str = "fashion-mnist"
-    data_root: str | None = None
-    resize: int | None = None
-    subset: int | None = None
-    val_subset: int | None = None
-    epochs: float = 10.0
-    max_steps: int | None = None
-    batch_size: int = 128
-    lr: float = 0.1
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-5
-    warmup_epochs: float = 0.0
-    label_smoothing: float = 0.0
-    augment: bool | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    channels_last: bool | None = None
-    threads: int | None = None
-    seed: int = 0
-    subset_seed: int = 0
-    zero_init_last_bn: bool = True
-    cuda_graph: bool | None = None
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise DesignSpaceError naming the first bad setting."""
-        if self.dataset not in DATASETS:
-            raise DesignSpaceError(
-                f"unknown data set {self.dataset!r}; valid data sets: {', '.join(DATASETS)}"
-            )
-        checks = [
-            (self.batch_size > 0, f"batch size must be > 0, got {self.batch_size}"),
-            (
-                math.isfinite(self.epochs) and self.epochs > 0,
-                f"epochs must be > 0, got {self.epochs}",
-            ),
-            (
-                self.max_steps is None or self.max_steps > 0,
-                f"max_steps must be > 0, got {self.max_steps}",
-            ),
-            (self.resize is None or self.resize > 0, f"resize must be > 0, got {self.resize}"),
-            (self.subset is None or self.subset > 0, f"subset must be > 0, got {self.subset}"),
-            (
-                self.val_subset is None or self.val_subset > 0,
-                f"val_subset must be > 0, got {self.val_subset}",
-            ),
-            (self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}"),
-            (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
-            (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
-            (self.warmup_epochs >= 0, f"warm-up epochs must be >= 0, got {self.warmup_epochs}"),
-            (
-                0 <= self.label_smoothing < 1,
-                f"label smoothing must be in [0, 1), got {self.label_smoothing}",
-            ),
-            (
-                self.precision in PRECISIONS,
-                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
-            ),
-            (
-                self.threads is None or self.threads > 0,
-                f"threads must be > 0, got {self.threads}",
-            ),
-            (
-                self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"),
-                f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise DesignSpaceError(message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of every field (JSON- and parquet-friendly)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`; unknown keys raise DesignSpaceError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise DesignSpaceError(f"unknown training setting(s) {unknown}")
-        return cls(**data)
 
 
 @dataclass
@@ -521,22 +413,6 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def min_resolution(arch: Architecture) -> int:
-    """Smallest input side (px) the network can take (:attr:`Architecture.min_resolution`)."""
-    return arch.min_resolution
-
-
-def check_resolution(arch: Architecture, resolution: int) -> None:
-    """Bad input when ``resolution`` < :func:`min_resolution` (a strided layer on 1 px)."""
-    need = min_resolution(arch)
-    if resolution < need:
-        raise DesignSpaceError(
-            f"images of {resolution} px are too small for this network (total stride "
-            f"{arch.total_stride}: a stride-2 layer would see a single pixel); use --resize "
-            f"{need} or more"
-        )
-
-
 # --------------------------------------------------------------------------- checkpoints
 @dataclass
 class Checkpoint:
@@ -647,8 +523,8 @@ def train(
     device = resolve_device(config.device)
     if data is None:
         # Fail on a too-small resolution before spending time on loading.
-        check_resolution(arch, config.resize or native_resolution(config.dataset))
-        data = load_data(config, device=device)
+        check_resolution(arch, config.data.resolution)
+        data = load_data(config.data, device=device)
     arch = arch.with_io(in_channels=data.in_channels, num_classes=data.num_classes)
     check_resolution(arch, data.resolution)
     if data.num_train < 1 or data.num_val < 1:

@@ -355,3 +355,45 @@ def test_zero_init_last_bn_reaches_the_model_builder(fmnist, monkeypatch, settin
     result = run(fmnist, max_steps=1, **extra)
     assert result.status == "ok"
     assert seen == [True if setting is None else setting]
+
+
+# --------------------------------------------------------------------------- the configuration
+def test_config_keys_are_the_results_columns_as_before():
+    assert list(TrainConfig(epochs=1).to_dict()) == [
+        "dataset", "data_root", "resize", "subset", "val_subset", "epochs", "max_steps",
+        "batch_size", "lr", "momentum", "nesterov", "weight_decay", "warmup_epochs",
+        "label_smoothing", "augment", "device", "precision", "channels_last", "threads", "seed",
+        "subset_seed", "zero_init_last_bn", "cuda_graph",
+    ]  # fmt: skip
+    config = TrainConfig(epochs=1, subset=100, augment=True)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"epochs": "one"},
+            "study.toml: training setting 'epochs' must be a number (float), got 'one' (str)",
+        ),
+        ({"batch_size": 12.5}, "'batch_size' must be a whole number (int), got 12.5"),
+        ({"augment": "yes"}, "'augment' must be true or false (bool) or None"),
+        ({"threads": True}, "'threads' must be a whole number (int) or None, got True (bool)"),
+        ({"dataset": 3}, "'dataset' must be a string (str), got 3 (int)"),
+        ({"epoch": 1}, "study.toml: unknown training setting 'epoch' (did you mean 'epochs'?)"),
+        ({"dataset": "cifar"}, "study.toml: unknown data set 'cifar' (did you mean cifar10?)"),
+        ({"lr": -1}, "study.toml: lr must be > 0, got -1"),
+    ],
+)
+def test_from_dict_checks_types_and_keys_naming_the_file(settings, message):
+    with pytest.raises(DesignSpaceError) as err:
+        TrainConfig.from_dict(settings, where="study.toml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_numbers_from_files_are_accepted_as_they_are():
+    import numpy as np
+
+    config = TrainConfig.from_dict({"epochs": 2, "batch_size": np.int64(64), "lr": np.float32(1)})
+    assert config.epochs == 2 and config.to_dict()["epochs"] == 2  # kept, not rewritten
+    assert TrainConfig(augment=np.bool_(True)).augment
