@@ -4,6 +4,8 @@ Every function draws on ``ax`` (default: the current pyplot Axes) and returns it
 results DataFrame in the sweep's schema. Rows whose status is not "ok" are left out. Errors are
 fractions in the data; with ``percent=True`` (default, as in the papers) axes and legends show
 them as percentages. Flops are multiply-adds. :func:`save` writes PNG or SVG by extension.
+The plot kinds of ``designspace plot`` and the report are registered in
+:data:`designspace.sections.PLOT_KINDS`.
 """
 
 from __future__ import annotations
@@ -419,17 +421,6 @@ def error_vs_flops_plot(
         ax.set_xscale("log")
     xlabel = complexity + (" (multiply-adds)" if complexity == "flops" else "")
     return _finish(ax, xlabel, _metric_label(metric, percent))
-
-
-PLOTS = {
-    "edf": edf_plot,
-    "nedf": normalized_edf_plot,
-    "param": error_vs_param_plot,
-    "widths": width_profile_plot,
-    "efit": efit_plot,
-    "search": search_efficiency_plot,
-    "flops": error_vs_flops_plot,
-}
 
 
 def new_figure(width: float = 6.0, height: float = 4.0) -> tuple[Figure, Axes]:

@@ -1,45 +1,222 @@
-"""The full analysis of a results set: every table (CSV), every plot (PNG + SVG), report.md and
-one self-contained report.html (images embedded as base64; opens from disk with no network).
+"""The full analysis of a results set: every table (CSV), every plot (PNG and/or SVG), report.md
+and one self-contained report.html (images embedded as base64; opens from disk with no network).
 
-:func:`analyze` is what ``designspace analyze`` calls. Parts that the data cannot support (one
-group only, no per-stage columns, no flops) are skipped and listed under "Not done" in the
-report; input that nothing can be done with raises DesignSpaceError after writing a report that
-says what is missing.
+:func:`analyze` is what ``designspace analyze`` and ``designspace study`` call. The report is the
+sections of :mod:`designspace.sections`, in registry order; a section the data cannot support
+(one group only, no per-stage columns, no flops) is skipped and its reason stated under its
+heading and under "Not done".
+
+Nothing existing is rewritten on failure: the inputs are checked before anything is created,
+every file is written into a temporary folder next to the output folder, and only a complete
+analysis is moved into place.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from designspace.analysis._data import COMPLEXITY, GROUP, METRIC, group_labels, usable
-from designspace.analysis.bootstrap import good_ranges
-from designspace.analysis.compare import Comparison, compare, sample_size_sensitivity, summary
-from designspace.analysis.features import STAGE_COLUMNS, add_features
-from designspace.analysis.rules import derive_rules
-from designspace.analysis.search import search_efficiency
 from designspace.errors import DesignSpaceError
+from designspace.sections import (
+    AnalysisOptions,
+    FigureResult,
+    SectionResult,
+    prepare,
+    run_sections,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_ANALYSIS_SUFFIXES = {".csv", ".png", ".svg", ".md", ".html"}
 
 
 @dataclass
 class AnalysisReport:
-    """What :func:`analyze` produced: tables by name, figure files by name, notes, paths."""
+    """What :func:`analyze` produced: tables by name, figure files by name, notes, paths.
+
+    ``comparison`` is the comparison object of the "comparison" section (None when skipped);
+    ``console`` the lines the sections print on a terminal.
+    """
 
     out_dir: Path
+    options: AnalysisOptions
+    sections: list[SectionResult] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, list[Path]] = field(default_factory=dict)
-    comparison: Comparison | None = None
+    comparison: Any = None
     notes: list[str] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
     markdown: Path | None = None
     html: Path | None = None
+
+
+def analyze(
+    data: pd.DataFrame,
+    out_dir: str | Path,
+    options: AnalysisOptions | None = None,
+    *,
+    sources: Sequence[str] = (),
+    **overrides: Any,
+) -> AnalysisReport:
+    """Run every section on ``data`` and write tables, figures and reports into ``out_dir``.
+
+    ``options`` (default :class:`AnalysisOptions`) with ``overrides`` by field name (e.g.
+    ``by="space", reference="AnyNetXA"``). ``sources`` name the inputs in the report. Raises
+    DesignSpaceError, before creating anything, when the options, the output folder or the
+    data are unusable. Files: ``<table>.csv``, ``<figure>.<format>``, ``report.md``,
+    ``report.html``; files of an earlier analysis in ``out_dir`` are replaced only once the new
+    one is complete.
+    """
+    opts = AnalysisOptions.with_overrides(options, **overrides)
+    out = check_out_dir(out_dir)
+    ctx = prepare(data, opts)
+    results = run_sections(ctx)
+    rep = AnalysisReport(out, opts, results, comparison=ctx.shared.get("comparison"))
+    if ctx.note:
+        rep.notes.append(ctx.note)
+    for r in results:
+        rep.console += r.console
+        if r.skipped:
+            rep.not_done.append(f"{r.title}: skipped, {r.skipped}")
+        rep.not_done += r.not_done
+        rep.tables.update({name: t.frame for name, t in r.tables.items()})
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    intro = (
+        f"Generated {when} from {', '.join(map(str, sources)) or 'a DataFrame'}. Errors are "
+        f"fractions in [0, 1] in the tables and percentages in the plots; flops are multiply-adds."
+    )
+    with _Staging(out) as stage:
+        doc = _Doc(f"Design-space analysis: {opts.metric} by {opts.by}")
+        doc.text(intro)
+        for r in results:
+            _render(r, doc, stage, opts, rep)
+        if rep.not_done:
+            doc.heading("Not done")
+            doc.bullets(rep.not_done)
+        (stage / "report.md").write_text(doc.markdown(), encoding="utf-8")
+        (stage / "report.html").write_text(doc.html(), encoding="utf-8")
+    rep.markdown, rep.html = out / "report.md", out / "report.html"
+    return rep
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` as a Path after checking that an analysis can be written there (it is a
+    folder or can be created as one); creates nothing. Raises DesignSpaceError otherwise."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DesignSpaceError(
+            f"output {str(out)!r} is an existing file, not a folder; name a folder for the analysis"
+        )
+    parent = out if out.exists() else out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DesignSpaceError(
+            f"cannot create the analysis folder {str(out)!r}: {str(parent)!r} is a file"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DesignSpaceError(f"cannot write the analysis into {str(out)!r}: no permission")
+    return out
+
+
+class _Staging:
+    """Context manager: a temporary folder next to ``out``, moved into place on success and
+    removed (with any parent folder it created) on failure."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.created: Path | None = None
+        self.path: Path | None = None
+
+    def __enter__(self) -> Path:
+        parent = self.out.parent
+        missing = [p for p in [parent, *parent.parents] if not p.exists()]
+        if missing:
+            self.created = missing[-1]
+            parent.mkdir(parents=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
+        return self.path
+
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        assert self.path is not None
+        if kind is None:
+            _publish(self.path, self.out)
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self.created is not None:
+            shutil.rmtree(self.created, ignore_errors=True)
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Move the finished analysis in ``stage`` to ``out``. A folder that holds only an earlier
+    analysis is swapped whole (so no stale table or figure survives); any other folder gets the
+    new files one by one (each replaced atomically), keeping what else it holds."""
+    if not out.exists():
+        stage.rename(out)
+        return
+    entries = list(out.iterdir())
+    only_analysis = (out / "report.md").is_file() and all(
+        e.is_file() and e.suffix in _ANALYSIS_SUFFIXES for e in entries
+    )
+    if only_analysis:
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+        stage.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    for f in stage.iterdir():
+        os.replace(f, out / f.name)
+    stage.rmdir()
+
+
+def _render(
+    r: SectionResult, doc: _Doc, stage: Path, opts: AnalysisOptions, rep: AnalysisReport
+) -> None:
+    """Add section ``r`` to ``doc`` and write its tables and figures into ``stage``."""
+    doc.heading(r.title)
+    if r.skipped:
+        doc.text(f"Skipped: {r.skipped}.")
+        return
+    for kind, value in r.blocks:
+        if kind == "p":
+            doc.text(value)
+        elif kind == "ul":
+            doc.bullets(value)
+        elif kind == "table":
+            value.frame.to_csv(stage / f"{value.name}.csv", index=value.index)
+            if value.shown is not None:
+                doc.table(value.shown, value.index)
+        elif kind == "figure":
+            link, png = _save_figure(value, stage, opts.formats)
+            rep.figures[value.name] = [rep.out_dir / f"{value.name}.{f}" for f in opts.formats]
+            doc.image(link, value.caption, png)
+
+
+def _save_figure(fig: FigureResult, stage: Path, formats: Sequence[str]) -> tuple[str, bytes]:
+    """Write ``fig`` in every format; returns the file the Markdown links to and PNG bytes."""
+    from designspace.plots import save
+
+    for fmt in formats:
+        save(fig.figure, stage / f"{fig.name}.{fmt}")
+    if "png" in formats:
+        png = (stage / f"{fig.name}.png").read_bytes()
+    else:
+        buf = io.BytesIO()
+        fig.figure.savefig(buf, format="png", dpi=120)
+        png = buf.getvalue()
+    return f"{fig.name}.{formats[0]}", png
 
 
 @dataclass
@@ -47,7 +224,7 @@ class _Doc:
     """A report as blocks, rendered to Markdown and to HTML."""
 
     title: str
-    blocks: list[tuple[str, object]] = field(default_factory=list)
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
 
     def heading(self, text: str) -> None:
         self.blocks.append(("h2", text))
@@ -62,10 +239,10 @@ class _Doc:
     def table(self, df: pd.DataFrame, index: bool = True) -> None:
         self.blocks.append(("table", (df, index)))
 
-    def image(self, path: Path, caption: str) -> None:
-        self.blocks.append(("img", (path, caption)))
+    def image(self, link: str, caption: str, png: bytes) -> None:
+        self.blocks.append(("img", (link, caption, png)))
 
-    def markdown(self, base: Path) -> str:
+    def markdown(self) -> str:
         out = [f"# {self.title}", ""]
         for kind, value in self.blocks:
             if kind == "h2":
@@ -75,16 +252,10 @@ class _Doc:
             elif kind == "ul":
                 out += [f"- {item}" for item in value] + [""]
             elif kind == "table":
-                df, index = value
-                out += [markdown_table(df, index), ""]
+                out += [markdown_table(*value), ""]
             elif kind == "img":
-                path, caption = value
-                out += [
-                    f"![{caption}]({path.relative_to(base).as_posix()})",
-                    "",
-                    f"*{caption}*",
-                    "",
-                ]
+                link, caption, _ = value
+                out += [f"![{caption}]({link})", "", f"*{caption}*", ""]
         return "\n".join(out)
 
     def html(self) -> str:
@@ -100,8 +271,8 @@ class _Doc:
                 df, index = value
                 body.append(_format(df).to_html(index=index, border=0, classes="t", escape=True))
             elif kind == "img":
-                path, caption = value
-                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                _, caption, png = value
+                data = base64.b64encode(png).decode("ascii")
                 body.append(
                     f'<figure><img alt="{html.escape(caption)}" '
                     f'src="data:image/png;base64,{data}"/>'
@@ -121,6 +292,9 @@ class _Doc:
 
 
 def _format(df: pd.DataFrame) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
@@ -139,287 +313,3 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
     lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
     return "\n".join(lines)
-
-
-def analyze(
-    data: pd.DataFrame,
-    out_dir: str | Path,
-    by: str = GROUP,
-    metric: str = METRIC,
-    reference: str | None = None,
-    alpha: float = 0.05,
-    complexity: str = COMPLEXITY,
-    formats: Sequence[str] = ("png", "svg"),
-    n_boot: int = 10_000,
-    top: int = 5,
-    seed: int = 0,
-    sources: Sequence[str] = (),
-) -> AnalysisReport:
-    """Run every analysis on ``data`` and write tables, plots and reports into ``out_dir``.
-
-    Files: ``summary.csv``, ``comparison.csv``, ``pairwise.csv``, ``comparison_normalized.csv``,
-    ``sample_size.csv``, ``good_ranges.csv``, ``rules.csv``, ``fits.csv``, ``search.csv`` (each
-    when the data allow), ``<plot>.png`` / ``.svg``, ``report.md`` and ``report.html``.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rep = AnalysisReport(out)
-    doc = _Doc(f"Design-space analysis: {metric} by {by}")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    doc.text(
-        f"Generated {when} from {', '.join(sources) or 'a DataFrame'}. Errors are "
-        f"fractions in [0, 1] in the tables and percentages in the plots; flops are "
-        f"multiply-adds."
-    )
-    try:
-        u = usable(data, metric, [by], "analyze")
-    except DesignSpaceError as exc:
-        rep.not_done.append(str(exc))
-        doc.heading("Not done")
-        doc.bullets(rep.not_done)
-        _write(doc, rep)
-        raise
-    d = u.data
-    labels = group_labels(d, by)
-    names = sorted(set(labels))
-    if reference is not None and reference not in names:
-        raise DesignSpaceError(
-            f"reference {reference!r} is not among the groups of '{by}': {names}"
-        )
-    if u.n_excluded:
-        rep.notes.append(u.note())
-    doc.heading("Data")
-    doc.text(f"{len(d)} usable models in {len(names)} group(s) of '{by}' ({u.n_total} rows read).")
-    doc.bullets(rep.notes)
-
-    tables = rep.tables
-    tables["summary"] = summary(d, by, metric)
-    doc.heading("Summary")
-    doc.table(tables["summary"])
-
-    has_flops = (
-        complexity in d.columns and pd.to_numeric(d[complexity], errors="coerce").notna().all()
-    )
-    has_stages = all(c in d.columns for c in STAGE_COLUMNS)
-    if not has_flops:
-        rep.not_done.append(
-            f"no '{complexity}' column with values for every model: normalized "
-            f"EDFs and the error-vs-{complexity} plot skipped"
-        )
-    if not has_stages:
-        rep.not_done.append(
-            f"no per-stage columns {list(STAGE_COLUMNS)}: RegNet fits, good "
-            f"ranges, rules and width profiles skipped"
-        )
-
-    doc.heading("Comparison")
-    if len(names) >= 2:
-        rep.comparison = compare(d, by, metric, reference, alpha)
-        tables["comparison"] = rep.comparison.table
-        tables["pairwise"] = rep.comparison.pairs
-        doc.text(
-            f"Reference {rep.comparison.reference}; Kolmogorov-Smirnov tests at level "
-            f"{alpha:g}. auc = mean of the EDF over the common error range "
-            f"[{rep.comparison.error_range[0]:.4f}, {rep.comparison.error_range[1]:.4f}] "
-            f"(higher = more good models)."
-        )
-        doc.table(rep.comparison.table)
-        doc.table(rep.comparison.pairs, index=False)
-        if has_flops:
-            try:
-                norm = compare(
-                    d, by, metric, reference, alpha, normalize=True, complexity=complexity
-                )
-                tables["comparison_normalized"] = norm.table
-                doc.text(f"Complexity-normalized over the common {complexity} range:")
-                doc.table(norm.table)
-            except DesignSpaceError as exc:
-                rep.not_done.append(f"normalized comparison: {exc}")
-    else:
-        msg = (
-            f"comparison needs at least two groups in column '{by}'; these results hold "
-            f"only {names}: add results of another {by} to compare"
-        )
-        rep.not_done.append(msg)
-        doc.text(msg)
-
-    try:
-        tables["sample_size"] = sample_size_sensitivity(d, by, metric, seed=seed)
-        doc.text(
-            "Sample-size sensitivity (NDS): KS statistic between two disjoint random "
-            "subsamples of k models (mean and 5-95% range over repeats); small values "
-            "mean k models pin the EDF down."
-        )
-        doc.table(tables["sample_size"], index=False)
-        small = sorted(set(names) - set(tables["sample_size"]["group"]))
-        if small:
-            rep.not_done.append(
-                f"sample-size sensitivity: groups with fewer than 4 models left out: {small}"
-            )
-    except DesignSpaceError as exc:
-        rep.not_done.append(str(exc))
-
-    tables["search"] = search_efficiency(d, by, metric, seed=seed)
-    doc.heading("Random-search efficiency")
-    doc.text(
-        "Expected best error among k models drawn at random (exact), with a bootstrap interval."
-    )
-    doc.table(_search_digest(tables["search"]), index=False)
-
-    feats = None
-    if has_stages:
-        feats = add_features(d, fit=True)
-        fit_cols = [
-            c
-            for c in ("arch_id", by, metric, "fit_w0", "fit_wa", "fit_wm", "e_fit")
-            if c in feats.columns
-        ]
-        tables["fits"] = feats[fit_cols]
-        stats = [
-            c
-            for c in (
-                "depth",
-                "b",
-                "g",
-                "fit_w0",
-                "fit_wa",
-                "fit_wm",
-                "e_fit",
-                complexity,
-                "params",
-            )
-            if c in feats.columns
-        ]
-        tables["good_ranges"] = good_ranges(
-            feats, stats, metric, by, n_boot=n_boot, alpha=alpha, seed=seed
-        )
-        tables["rules"] = derive_rules(feats, metric, alpha, n_boot=n_boot, seed=seed)
-        doc.heading("RegNet design principles")
-        doc.bullets([f"{r.rule}: {r.verdict}. {r.sentence}" for r in tables["rules"].itertuples()])
-        doc.table(tables["rules"].drop(columns=["sentence"]), index=False)
-        doc.heading("Good ranges (DDS bootstrap)")
-        doc.text(f"{n_boot} resamples of 25% of the models; interval at level {1 - alpha:g}.")
-        doc.table(tables["good_ranges"], index=False)
-
-    for name, table in tables.items():
-        table.to_csv(
-            out / f"{name}.csv", index=name in ("summary", "comparison", "comparison_normalized")
-        )
-
-    doc.heading("Figures")
-    _figures(
-        rep,
-        doc,
-        d if feats is None else feats,
-        by,
-        metric,
-        complexity,
-        has_flops,
-        has_stages,
-        formats,
-        top,
-        seed,
-        n_boot,
-        alpha,
-    )
-    if rep.not_done:
-        doc.heading("Not done")
-        doc.bullets(rep.not_done)
-    _write(doc, rep)
-    return rep
-
-
-def _search_digest(table: pd.DataFrame) -> pd.DataFrame:
-    keep = []
-    for _, t in table.groupby("group"):
-        ks = t["k"].to_numpy()
-        want = {ks[0], ks[-1], *[k for k in ks if k in (5, 10, 20, 50, 100)]}
-        keep.append(t[t["k"].isin(want)])
-    return pd.concat(keep)[["group", "k", "expected_best", "ci_low", "ci_high", "n"]]
-
-
-def _figures(
-    rep: AnalysisReport,
-    doc: _Doc,
-    data: pd.DataFrame,
-    by: str,
-    metric: str,
-    complexity: str,
-    has_flops: bool,
-    has_stages: bool,
-    formats: Sequence[str],
-    top: int,
-    seed: int,
-    n_boot: int,
-    alpha: float,
-) -> None:
-    from designspace import plots
-
-    jobs: list[tuple[str, str, object]] = [
-        (
-            "edf",
-            "Error EDFs, legend [n | min | mean]",
-            lambda ax: plots.edf_plot(data, metric, by, band="dkw", alpha=alpha, ax=ax),
-        ),
-        (
-            "search",
-            "Random-search efficiency",
-            lambda ax: plots.search_efficiency_plot(data, metric, by, seed=seed, ax=ax),
-        ),
-    ]
-    if has_flops:
-        jobs.insert(
-            1,
-            (
-                "edf_normalized",
-                f"Complexity-normalized EDFs ({complexity})",
-                lambda ax: plots.normalized_edf_plot(data, metric, by, complexity, ax=ax),
-            ),
-        )
-        jobs.append(
-            (
-                "error_vs_flops",
-                f"Error vs {complexity}",
-                lambda ax: plots.error_vs_flops_plot(data, metric, by, complexity, ax=ax),
-            )
-        )
-    if has_stages:
-        jobs.append(
-            (
-                "widths",
-                f"Width profiles of the top {top} models with fitted rules",
-                lambda ax: plots.width_profile_plot(data, metric, top, ax=ax),
-            )
-        )
-        jobs.append(("efit", "e_fit vs error", lambda ax: plots.efit_plot(data, metric, by, ax=ax)))
-        for stat in ("depth", "b", "g", "fit_wm"):
-            if stat in data.columns:
-                jobs.append(
-                    (
-                        f"error_vs_{stat}",
-                        f"Error vs {stat} with the good range",
-                        lambda ax, s=stat: plots.error_vs_param_plot(
-                            data, s, metric, by, n_boot=n_boot, alpha=alpha, seed=seed, ax=ax
-                        ),
-                    )
-                )
-    for name, caption, draw in jobs:
-        fig, ax = plots.new_figure()
-        try:
-            draw(ax)
-        except DesignSpaceError as exc:
-            rep.not_done.append(f"plot {name}: {exc}")
-            continue
-        paths = [plots.save(fig, rep.out_dir / f"{name}.{fmt}") for fmt in formats]
-        rep.figures[name] = paths
-        png = rep.out_dir / f"{name}.png"
-        if not png.exists():
-            plots.save(fig, png)
-        doc.image(png, caption)
-
-
-def _write(doc: _Doc, rep: AnalysisReport) -> None:
-    rep.markdown = rep.out_dir / "report.md"
-    rep.html = rep.out_dir / "report.html"
-    rep.markdown.write_text(doc.markdown(rep.out_dir), encoding="utf-8")
-    rep.html.write_text(doc.html(), encoding="utf-8")

@@ -79,11 +79,52 @@ def test_single_group_reports_what_is_missing(tmp_path):
     assert (tmp_path / "rules.csv").exists() and not (tmp_path / "comparison.csv").exists()
 
 
-def test_all_failed_raises_and_report_says_why(tmp_path):
+def test_all_failed_raises_and_writes_nothing(tmp_path):
     data = make_results(("AnyNetXA", "AnyNetXB"), n=5, seed=1).assign(status="failed")
     with pytest.raises(DesignSpaceError, match="none of the 10 models"):
-        analyze(data, tmp_path)
-    assert "none of the 10 models is usable" in (tmp_path / "report.md").read_text()
+        analyze(data, tmp_path / "new" / "analysis")
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its parent was created
+
+
+def test_options_are_one_dataclass_and_unknown_overrides_are_refused(tmp_path):
+    from designspace.sections import AnalysisOptions
+
+    # without per-stage widths the slow RegNet sections are skipped: this test is about options
+    data = make_results(("AnyNetXA", "AnyNetXB"), n=12, seed=1).drop(columns=["widths"])
+    opts = AnalysisOptions(n_boot=200, formats=("png",), reference="AnyNetXB")
+    rep = analyze(data, tmp_path / "a", opts, by="space")
+    assert rep.options == opts and rep.comparison.reference == "AnyNetXB"
+    with pytest.raises(DesignSpaceError, match="unknown analysis option"):
+        analyze(data, tmp_path / "b", opts, n_bootstrap=5)
+    for bad in ({"alpha": 5}, {"alpha": 0}, {"n_boot": 0}, {"top": 0}, {"formats": ("jpg",)}):
+        with pytest.raises(DesignSpaceError):
+            AnalysisOptions(**bad)
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_good_analysis_is_replaced_only_by_a_complete_one(tmp_path):
+    good = make_results(("AnyNetXA", "AnyNetXB"), n=12, seed=1).drop(columns=["widths"])
+    out = tmp_path / "analysis"
+    analyze(good, out, n_boot=200, formats=("png",))
+    (out / "stale_table.csv").write_text("old")  # left by an older version of the report
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(DesignSpaceError):
+        analyze(good, out, by="nope", n_boot=200, formats=("png",))
+    with pytest.raises(DesignSpaceError):
+        analyze(good.assign(status="failed"), out, n_boot=200, formats=("png",))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    analyze(good, out, n_boot=200, formats=("svg",))
+    names = {p.name for p in out.iterdir()}
+    assert "edf.svg" in names and "edf.png" not in names and "stale_table.csv" not in names
+    assert not [p for p in tmp_path.iterdir() if p.name != "analysis"]  # no staging left
+    # a folder that holds other files too keeps them; the analysis files are replaced
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "notes.txt").write_text("mine")
+    analyze(good, mixed, n_boot=200, formats=("png",))
+    assert (mixed / "notes.txt").read_text() == "mine" and (mixed / "report.html").exists()
+    with pytest.raises(DesignSpaceError, match="existing file"):
+        analyze(good, mixed / "notes.txt")
 
 
 def test_cli_analyze_concatenates_parquet_and_csv_and_prints_comparison(tmp_path, capsys):
@@ -143,7 +184,7 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, (argv, err)
-    assert "none of the 4 models" in (tmp_path / "o2" / "report.md").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("o", "."))]
 
 
 def test_csv_list_cells_in_numpy_repr_are_read():
@@ -157,6 +198,7 @@ def test_csv_list_cells_in_numpy_repr_are_read():
 def test_analysis_imports_neither_torch_nor_ray():
     code = (
         "import sys, designspace.analysis, designspace.plots, designspace.report, "
+        "designspace.sections, "
         "designspace.commands.analyze, designspace.commands.plot; "
         "print(sorted(m for m in ('torch', 'ray') if m in sys.modules))"
     )

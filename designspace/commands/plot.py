@@ -1,70 +1,100 @@
-"""``designspace plot KIND``: one figure of a results set as PNG or SVG."""
+"""``designspace plot KIND``: one figure of a results set as PNG or SVG (kinds: the plot
+registry, :data:`designspace.sections.PLOT_KINDS`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
 
-KINDS = {
-    "edf": "error EDFs per group, legend [n | min | mean]",
-    "nedf": "complexity-normalized EDFs (NDS)",
-    "param": "error vs a statistic (--x) with the DDS good range",
-    "widths": "per-block width profiles of the top models with fitted RegNet rules",
-    "efit": "RegNet fit error e_fit vs error",
-    "search": "random-search efficiency: expected best error of k samples",
-    "flops": "error vs flops",
-}
+EXAMPLES = """\
+examples:
+  designspace plot edf results/fmnist-progression -o edf.png
+  designspace plot edf results/fmnist-progression --band dkw -o edf-dkw.svg
+  designspace plot param results/fmnist-progression --x b -o error-vs-b.png
+  designspace plot widths results/fmnist-progression --top 3 -o widths.png
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``designspace plot`` on the sub-command parsers."""
+    from designspace.sections import PLOT_KINDS
+
     p = sub.add_parser(
         "plot",
         help="draw one analysis figure",
-        description="Draw one figure of one or more results sets (parquet directories/files or "
-        "CSV; several are concatenated). Kinds: "
-        + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
+        description="Draw one figure of one or more results sets (a study or sweep folder, its "
+        "results/ folder, parquet files or CSV; several are concatenated). Kinds: "
+        + "; ".join(f"{k.name}: {k.description}" for k in PLOT_KINDS.values())
         + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", choices=sorted(KINDS), help="which figure")
-    p.add_argument("results", nargs="+", metavar="RESULTS", help="parquet directory/file or CSV")
+    p.add_argument("kind", choices=list(PLOT_KINDS), help="which figure")
+    p.add_argument("results", nargs="+", metavar="RESULTS", help="folder, parquet file or CSV")
     p.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
     p.add_argument("--by", default="space", help="column that names the groups (default: space)")
     p.add_argument("--metric", default="val_top1_err", help="error column (default: val_top1_err)")
     p.add_argument("--x", default="depth", help="statistic for 'param' (default: depth)")
-    p.add_argument("--top", type=int, default=5, help="models for 'widths' (default: 5)")
+    p.add_argument("--top", type=int, default=5, help="models for 'widths', >= 1 (default: 5)")
     p.add_argument("--band", choices=["dkw", "bootstrap"], help="confidence band for 'edf'")
     p.set_defaults(run=run)
 
 
+def check_output(output: str) -> Path:
+    """``output`` as a Path after checking it can be written as a figure; creates nothing."""
+    from designspace.errors import DesignSpaceError
+
+    path = Path(output)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise DesignSpaceError(f"--output {output!r} must end in .png or .svg")
+    if path.is_dir():
+        raise DesignSpaceError(f"--output {output!r} is a folder; name a .png or .svg file")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DesignSpaceError(f"cannot write {output!r}: {str(parent)!r} is a file")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``designspace plot``; returns the exit code (bad input raises DesignSpaceError)."""
+    from designspace.commands.analyze import check_inputs
+    from designspace.errors import DesignSpaceError
+    from designspace.sections import AnalysisOptions
+
+    output = check_output(args.output)
+    if args.top < 1:
+        raise DesignSpaceError(f"--top must be at least 1 model, got {args.top}")
+    options = AnalysisOptions(
+        by=args.by, metric=args.metric, x=args.x, top=args.top, band=args.band
+    )
+    check_inputs(args.results)
+
     from designspace import plots
     from designspace.analysis import load_results
     from designspace.analysis._data import usable
-    from designspace.errors import DesignSpaceError
+    from designspace.sections import draw
 
-    if not args.output.lower().endswith((".png", ".svg")):
-        raise DesignSpaceError(f"--output {args.output!r} must end in .png or .svg")
     data = load_results(args.results)
     fig, ax = plots.new_figure()
-    by, metric = args.by, args.metric
-    if args.kind == "edf":
-        plots.edf_plot(data, metric, by, band=args.band, ax=ax)
-    elif args.kind == "nedf":
-        plots.normalized_edf_plot(data, metric, by, ax=ax)
-    elif args.kind == "param":
-        plots.error_vs_param_plot(data, args.x, metric, by, ax=ax)
-    elif args.kind == "widths":
-        plots.width_profile_plot(data, metric, args.top, ax=ax)
-    elif args.kind == "efit":
-        plots.efit_plot(data, metric, by, ax=ax)
-    elif args.kind == "search":
-        plots.search_efficiency_plot(data, metric, by, ax=ax)
-    else:
-        plots.error_vs_flops_plot(data, metric, by, ax=ax)
-    note = usable(data, metric, what=f"plot {args.kind}").note()
+    draw(args.kind, data, options, ax)
+    note = usable(data, args.metric, what=f"plot {args.kind}").note()
     if note:
         print(note, file=sys.stderr)
-    print(plots.save(fig, args.output))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{output.stem}.tmp-", suffix=output.suffix, dir=output.parent
+    )
+    os.close(fd)
+    try:
+        plots.save(fig, tmp)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    print(output)
     return 0
