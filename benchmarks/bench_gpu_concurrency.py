@@ -1,0 +1,769 @@
+"""Many trials per GPU: models per hour of one-epoch trials, one at a time vs K at once.
+
+The workload is a sweep's: one-epoch trials in the Fashion-MNIST regime (28 px, a 10,000-image
+class-balanced training subset, 5,000 validation images, batch 128, the trainer's defaults:
+bf16 autocast, channels_last, CUDA-graph steps), on models sampled from the six progression
+spaces (AnyNetXA..XE, RegNetX) in the regimes ``fashion-mnist`` and ``fashion-mnist-small``,
+interleaved so that every prefix of the model list is a balanced mix.
+
+A *setting* with K workers starts K processes on the one card (forked from a fork server that
+has imported torch but never touched CUDA; each worker has its own CUDA context, loads the data
+once, and uses torch intra-op threads = cores // K). Every worker signals ready, all start
+together, and each takes trials from one shared queue and runs them back to back until the
+queue is empty, so every model of the setting is trained exactly once. K = 1 is the baseline,
+one trial at a time. Reported per setting: models per hour in steady state (trials done /
+seconds from the common start to the last trial's end; worker start-up is reported separately
+and also folded into an end-to-end rate), the ratio to K = 1 (target: >= 8x for one setting),
+GPU utilization and memory in use (``nvidia-smi`` sampled every 250 ms in the background; the
+utilization is the fraction of time any kernel ran, not of the SMs in use), peak memory per
+trial (``torch.cuda.max_memory_allocated``, reset by the trainer at each trial), how many
+trials really overlapped, and whether any CUDA-graph capture fell back to eager steps.
+The recommended GPU share per trial is 1/K of the setting with the fewest concurrent trials
+whose throughput is within 10% of the best one (the reasoning is written next to it).
+
+Settings are tried in increasing K until a time budget (``--budget``, seconds) would be
+exceeded; a setting that runs past the budget is cut (its completed trials are kept, marked
+"cut"). The JSON (``gpu_concurrency.json``) and the log (``gpu_concurrency.log``) go to
+``--out`` (default ``$OUT``, else /tmp/gpu-concurrency) and the JSON is rewritten after every
+setting, so nothing measured is lost when the run is stopped.
+
+Without CUDA (or with ``--cpu-smoke``) it runs a tiny CPU version (3 optimizer steps per trial
+on 256 images, K = 1 and 2) through the same code paths and says that it measured nothing on a
+GPU. Timestamps are ``time.monotonic()`` seconds (one clock for all processes on Linux).
+Neither this script nor what it imports from designspace imports Ray (checked at the end, in
+every worker too). Last line on a GPU:
+``RESULT name=gpu_models_per_hour value=<best> baseline=<K=1> ratio=<r> target=8 ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+# Importable without `pip install` (the device machine runs this from a copy of the tree).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SPACES = ("AnyNetXA", "AnyNetXB", "AnyNetXC", "AnyNetXD", "AnyNetXE", "RegNetX")
+REGIMES = ("fashion-mnist", "fashion-mnist-small")
+TARGET_RATIO = 8.0
+WITHIN = 0.10  # a setting within this fraction of the best throughput counts as "as good"
+JSON_NAME, LOG_NAME = "gpu_concurrency.json", "gpu_concurrency.log"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one run measures.
+
+    ``ks``: numbers of concurrent worker processes, tried in this order (K = 1, the baseline,
+    should come first). ``models``: trials of the smallest settings; a setting with K workers
+    trains ``max(models, models_per_worker * K)`` models (a prefix of one fixed list).
+    ``budget_s``: wall seconds for all settings together. ``train``: the flat TrainConfig
+    fields of every trial (``TrainConfig.from_dict``). ``data``: "fashion-mnist", "synthetic"
+    (random images of the same shape: throughput only, accuracies meaningless) or "auto"
+    (Fashion-MNIST when its files load, else synthetic). ``smoke``: a CPU check that measures
+    nothing.
+    """
+
+    ks: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    models: int = 32
+    models_per_worker: int = 4
+    budget_s: float = 330.0
+    seed: int = 0
+    data: str = "auto"
+    smoke: bool = False
+    ready_timeout_s: float = 180.0
+    train: dict[str, Any] = field(
+        default_factory=lambda: {
+            "dataset": "fashion-mnist",
+            "subset": 10000,
+            "val_subset": 5000,
+            "epochs": 1.0,
+            "batch_size": 128,
+            "device": "cuda",
+        }
+    )
+
+    def n_models(self, k: int) -> int:
+        """Number of trials of the setting with ``k`` workers."""
+        return max(self.models, self.models_per_worker * k)
+
+
+def smoke_config(budget_s: float = 120.0) -> BenchConfig:
+    """The CPU smoke version: same code paths, a few optimizer steps, measures nothing."""
+    return BenchConfig(
+        ks=(1, 2),
+        models=4,
+        models_per_worker=2,
+        budget_s=budget_s,
+        smoke=True,
+        ready_timeout_s=120.0,
+        train={
+            "dataset": "fashion-mnist",
+            "subset": 256,
+            "val_subset": 128,
+            "epochs": 1.0,
+            "max_steps": 3,
+            "batch_size": 32,
+            "device": "cpu",
+        },
+    )
+
+
+class Log:
+    """Lines to stdout and to a log file (flushed at once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file: TextIO = path.open("a")
+
+    def __call__(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.file.write(text + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        """Close the log file."""
+        self.file.close()
+
+
+# --------------------------------------------------------------------------- models
+def model_pool(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` models, round-robin over (regime, space) so that every prefix is a balanced mix.
+
+    Each entry: ``id`` (0..n-1, the position), ``space``, ``regime``, ``arch`` (JSON text of
+    the sampled :class:`~designspace.arch.Architecture`), ``mflops`` (millions of
+    multiply-adds at 28 px). Sampling is deterministic in ``seed`` and prefix-stable in ``n``.
+    """
+    from designspace.complexity import complexity
+    from designspace.regimes import get_regime
+    from designspace.sampling import sample
+
+    combos = [(regime, space) for regime in REGIMES for space in SPACES]
+    per = math.ceil(n / len(combos))
+    drawn = {c: sample(c[1], per, seed=seed, regime=c[0]).archs for c in combos}
+    pool = []
+    for i in range(n):
+        regime, space = combos[i % len(combos)]
+        arch = drawn[(regime, space)][i // len(combos)]
+        res = get_regime(regime).resolution
+        pool.append(
+            {
+                "id": i,
+                "space": space,
+                "regime": regime,
+                "arch": arch.to_json(),
+                "mflops": round(complexity(arch, res).flops / 1e6, 3),
+            }
+        )
+    return pool
+
+
+def synthetic_data(train_cfg: Any, device: str) -> Any:
+    """Random uint8 28 x 28 grey images and labels of the config's subset sizes (seeded).
+
+    Throughput does not depend on pixel values; accuracies on these data mean nothing.
+    """
+    import torch
+
+    from designspace.data import InMemoryData
+
+    gen = torch.Generator().manual_seed(0)
+    n_train, n_val = train_cfg.subset or 10000, train_cfg.val_subset or 5000
+
+    def images(n: int) -> torch.Tensor:
+        return torch.randint(0, 256, (n, 1, 28, 28), generator=gen, dtype=torch.uint8)
+
+    def labels(n: int) -> torch.Tensor:
+        return torch.randint(0, 10, (n,), generator=gen)
+
+    return InMemoryData(
+        name="fashion-mnist",
+        train_x=images(n_train).to(device),
+        train_y=labels(n_train).to(device),
+        val_x=images(n_val).to(device),
+        val_y=labels(n_val).to(device),
+        num_classes=10,
+        classes=tuple(str(i) for i in range(10)),
+        mean=(0.5,),
+        std=(0.29,),
+    )
+
+
+def resolve_data_source(choice: str, train: dict[str, Any]) -> tuple[str, str]:
+    """("fashion-mnist" | "synthetic", note): ``auto`` tries to load Fashion-MNIST here."""
+    if choice != "auto":
+        return choice, f"data {choice} (asked for)"
+    from designspace.data import load_fashion_mnist
+    from designspace.errors import DesignSpaceError
+
+    try:
+        load_fashion_mnist(train.get("data_root"))
+    except DesignSpaceError as exc:
+        return "synthetic", (
+            f"Fashion-MNIST not found ({str(exc).splitlines()[0]}): SYNTHETIC images of the "
+            "same shape; throughput is valid, accuracies are meaningless"
+        )
+    return "fashion-mnist", "Fashion-MNIST files"
+
+
+# --------------------------------------------------------------------------- worker
+def worker_main(
+    wid: int,
+    k: int,
+    train: dict[str, Any],
+    data_source: str,
+    tasks: Any,
+    results: Any,
+    go: Any,
+    go_timeout_s: float,
+) -> None:
+    """One worker process: load the data once, wait for ``go``, run trials until the queue ends.
+
+    Messages on ``results`` (tuples): ("ready", wid, info), ("trial", wid, record) per trial,
+    ("done", wid, info) at the end. A trial that raises is recorded with status "error".
+    """
+    spawned = time.monotonic()
+    import torch
+
+    from designspace.arch import Architecture
+    from designspace.data import load_data
+    from designspace.train import TrainConfig
+    from designspace.train import train as train_one
+
+    config = TrainConfig.from_dict(train)
+    cuda = config.device.startswith("cuda")
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // k) if cuda else 1)
+    info: dict[str, Any] = {"pid": os.getpid(), "threads": torch.get_num_threads()}
+    if cuda:
+        torch.ones(1, device=config.device).sum().item()  # the CUDA context, before the clock
+        props = torch.cuda.get_device_properties(config.device)
+        info.update(
+            device=props.name,
+            memory_total_mb=props.total_memory / 2**20,
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+        )
+    if data_source == "synthetic":
+        data = synthetic_data(config, config.device)
+    else:
+        data = load_data(config, device=config.device)
+    info.update(torch=torch.__version__, startup_s=time.monotonic() - spawned)
+    results.put(("ready", wid, info))
+    if not go.wait(go_timeout_s):
+        results.put(("done", wid, {**info, "error": "never told to start"}))
+        return
+    trials = 0
+    while True:
+        task = tasks.get()
+        if task is None:
+            break
+        start = time.monotonic()
+        record: dict[str, Any] = {"id": task["id"], "worker": wid, "start": start}
+        try:
+            arch = Architecture.from_json(task["arch"])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                result = train_one(arch, config, data)
+            record.update(
+                status=result.status,
+                error=result.error,
+                val_top1_err=result.val_top1_err,
+                train_s=result.train_time_s,
+                eval_s=result.eval_time_s,
+                images_per_s=result.images_per_s,
+                peak_memory_mb=result.peak_memory_mb,
+                graph_fallback=any("CUDA graph capture failed" in str(w.message) for w in caught),
+            )
+        except Exception as exc:  # one bad trial must not stop the measurement
+            record.update(status="error", error=f"{type(exc).__name__}: {exc}"[:300])
+        record["end"] = time.monotonic()
+        trials += 1
+        results.put(("trial", wid, record))
+    if cuda:
+        info["max_reserved_mb"] = torch.cuda.max_memory_reserved(config.device) / 2**20
+    info.update(trials=trials, ray_imported="ray" in sys.modules)
+    results.put(("done", wid, info))
+
+
+# --------------------------------------------------------------------------- GPU sampler
+def parse_smi_line(line: str) -> tuple[float, float] | None:
+    """``"37, 1234"`` (utilization %, memory used MiB; csv, noheader, nounits) -> floats."""
+    parts = [p.strip() for p in line.split(",")]
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:  # "[N/A]" and the like
+        return None
+
+
+class GpuSampler:
+    """``nvidia-smi`` every 250 ms in a background thread: (monotonic s, util %, MiB used)."""
+
+    def __init__(
+        self, gpu: int = 0, period_ms: int = 250, command: list[str] | None = None
+    ) -> None:
+        """``command`` replaces the nvidia-smi call (one "util, MiB" line per sample; tests)."""
+        self.samples: list[tuple[float, float, float]] = []
+        self.proc: subprocess.Popen | None = None
+        self.note = "nvidia-smi not found: no utilization figures"
+        exe = shutil.which("nvidia-smi")
+        if command is None and exe is None:
+            return
+        cmd = command or [
+            str(exe),
+            f"--id={gpu}",
+            "--query-gpu=utilization.gpu,memory.used",
+            "--format=csv,noheader,nounits",
+            f"-lms={period_ms}",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        self.note = f"nvidia-smi every {period_ms} ms (utilization.gpu: time with a kernel running)"
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            parsed = parse_smi_line(line)
+            if parsed is not None:
+                self.samples.append((time.monotonic(), *parsed))
+
+    def window(self, t0: float, t1: float) -> dict[str, float | None]:
+        """Mean and max utilization (%), max memory used (MiB) of the samples in [t0, t1]."""
+        inside = [s for s in list(self.samples) if t0 <= s[0] <= t1]
+        if not inside:
+            return {"gpu_util_mean": None, "gpu_util_max": None, "gpu_mem_used_max_mb": None}
+        utils = [s[1] for s in inside]
+        return {
+            "gpu_util_mean": statistics.fmean(utils),
+            "gpu_util_max": max(utils),
+            "gpu_mem_used_max_mb": max(s[2] for s in inside),
+            "gpu_samples": len(inside),
+        }
+
+    def latest_memory(self) -> float | None:
+        """Memory in use at the latest sample (MiB)."""
+        return self.samples[-1][2] if self.samples else None
+
+    def stop(self) -> None:
+        """Stop nvidia-smi (our own child process)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- one setting
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """Largest number of the half-open intervals [start, end) that share one instant."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    now = best = 0
+    for _, step in events:  # at equal times an end (-1) sorts before a start (+1)
+        now += step
+        best = max(best, now)
+    return best
+
+
+def worker_context() -> Any:
+    """Multiprocessing context of the workers: a fork server that has torch imported.
+
+    Workers are forked from a fresh server process (never from this one, and the server
+    touches no CUDA), so each starts in well under a second instead of importing torch anew;
+    the server is started once and shared by every setting.
+    """
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(
+        ["torch", "designspace.train", "designspace.data", "designspace.models"]
+    )
+    return ctx
+
+
+def run_setting(
+    k: int,
+    models: list[dict[str, Any]],
+    cfg: BenchConfig,
+    data_source: str,
+    deadline: float,
+    log: Log,
+) -> dict[str, Any]:
+    """Train ``models`` with ``k`` spawned workers sharing one queue; the setting's record.
+
+    Workers still running at ``deadline`` (monotonic s) are terminated and the setting is
+    marked "cut" (its finished trials are kept). Rates are models per hour.
+    """
+    ctx = worker_context()
+    tasks, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for m in models:
+        tasks.put({"id": m["id"], "arch": m["arch"]})
+    for _ in range(k):
+        tasks.put(None)
+    launched = time.monotonic()
+    go_timeout = max(1.0, deadline - launched)
+    procs = [
+        ctx.Process(
+            target=worker_main,
+            args=(w, k, cfg.train, data_source, tasks, results, go, go_timeout),
+            daemon=True,
+        )
+        for w in range(k)
+    ]
+    for p in procs:
+        p.start()
+    ready: dict[int, dict] = {}
+    done: dict[int, dict] = {}
+    trials: list[dict] = []
+    status, go_at = "done", None
+    ready_by = min(deadline, launched + cfg.ready_timeout_s)
+
+    def handle(msg: tuple) -> None:
+        kind, wid, payload = msg
+        if kind == "ready":
+            ready[wid] = payload
+        elif kind == "trial":
+            trials.append(payload)
+            if payload["status"] not in ("ok", "diverged"):
+                log(f"  K={k}: model {payload['id']} {payload['status']}: {payload.get('error')}")
+        else:
+            done[wid] = payload
+
+    while True:
+        live = [w for w, p in enumerate(procs) if p.is_alive() or w in done]
+        if go_at is None and len(ready) == len(live) and ready:
+            go_at = time.monotonic()
+            go.set()
+        if len(done) == k or all(not p.is_alive() for p in procs):
+            # drain what the last workers sent before exiting
+            while True:
+                try:
+                    handle(results.get(timeout=0.5))
+                except queue.Empty:
+                    break
+            break
+        now = time.monotonic()
+        if now > deadline or (go_at is None and now > ready_by):
+            status = "cut" if go_at is not None else "failed"
+            log(f"  K={k}: {'budget' if go_at else 'start-up'} time ran out; stopping workers")
+            break
+        try:
+            handle(results.get(timeout=0.2))
+        except queue.Empty:
+            pass
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=10)
+    finished = time.monotonic()
+    crashed = [w for w, p in enumerate(procs) if w not in done and p.exitcode not in (0, None)]
+    if crashed and status == "done":
+        status = "failed"
+    record: dict[str, Any] = {
+        "mode": "processes",
+        "k": k,
+        "share": 1.0 / k,
+        "n_models": len(models),
+        "status": status,
+        "crashed_workers": crashed,
+        "launched": launched,
+        "go": go_at,
+        "finished": finished,
+        "workers": [ready.get(w, {}) | done.get(w, {}) for w in range(k)],
+        "trials": sorted(trials, key=lambda t: t["start"]),
+    }
+    record.update(summarize(record))
+    return record
+
+
+def summarize(setting: dict[str, Any]) -> dict[str, Any]:
+    """Rates, concurrency and memory figures of one setting's record (see :func:`run_setting`).
+
+    ``models_per_hour``: trials that ran to the end (status ok or diverged) / (last trial end -
+    common start) x 3600; ``models_per_hour_e2e`` counts from the workers' launch instead.
+    ``max_concurrent``: most trials running at one instant; ``mean_concurrent``: summed trial
+    time / steady wall time.
+    """
+    trials = setting["trials"]
+    completed = [t for t in trials if t["status"] in ("ok", "diverged")]
+    out: dict[str, Any] = {
+        "n_trials": len(trials),
+        "n_completed": len(completed),
+        "n_ok": sum(t["status"] == "ok" for t in trials),
+        "startup_s": (setting["go"] - setting["launched"]) if setting["go"] else None,
+    }
+    if not completed or setting["go"] is None:
+        return out | {"models_per_hour": None, "models_per_hour_e2e": None}
+    last = max(t["end"] for t in trials)
+    steady = last - setting["go"]
+    durations = [t["end"] - t["start"] for t in completed]
+    mems = [t["peak_memory_mb"] for t in completed if t.get("peak_memory_mb") is not None]
+    errs = [t["val_top1_err"] for t in completed if t["status"] == "ok"]
+    return out | {
+        "steady_s": steady,
+        "e2e_s": last - setting["launched"],
+        "models_per_hour": 3600.0 * len(completed) / steady,
+        "models_per_hour_e2e": 3600.0 * len(completed) / (last - setting["launched"]),
+        "trial_s_mean": statistics.fmean(durations),
+        "trial_s_median": statistics.median(durations),
+        "train_s_mean": statistics.fmean(t["train_s"] for t in completed),
+        "max_concurrent": max_overlap([(t["start"], t["end"]) for t in trials]),
+        "mean_concurrent": sum(t["end"] - t["start"] for t in trials) / steady,
+        "peak_memory_mb_max": max(mems) if mems else None,
+        "peak_memory_mb_median": statistics.median(mems) if mems else None,
+        "val_top1_err_median": statistics.median(errs) if errs else None,
+        "graph_fallbacks": sum(bool(t.get("graph_fallback")) for t in completed),
+    }
+
+
+# --------------------------------------------------------------------------- verdict
+def estimate_s(settings: list[dict[str, Any]], n: int) -> float | None:
+    """Seconds a next setting of ``n`` models should take: the slowest start-up so far plus
+    ``n`` models at the best rate so far (None before any setting has a rate)."""
+    done = [s for s in settings if s.get("models_per_hour")]
+    if not done:
+        return None
+    rate = max(s["models_per_hour"] for s in done) / 3600.0
+    return max(s.get("startup_s") or 0.0 for s in done) + n / rate
+
+
+def recommend(settings: list[dict[str, Any]], within: float = WITHIN) -> dict[str, Any]:
+    """The GPU share per trial to use, from the measured settings, with the reasoning.
+
+    Among finished settings, the best throughput sets the bar; the setting with the fewest
+    concurrent trials whose models/hour is within ``within`` of the best is recommended (as
+    fast, with less memory and less contention per trial): share = 1 / K.
+    """
+    measured = [s for s in settings if s.get("models_per_hour") and s["status"] == "done"]
+    if not measured:
+        return {"share": None, "k": None, "reasoning": "no setting finished"}
+    best = max(measured, key=lambda s: s["models_per_hour"])
+    good = [s for s in measured if s["models_per_hour"] >= (1 - within) * best["models_per_hour"]]
+    pick = min(good, key=lambda s: s["k"])
+    tried = sorted(s["k"] for s in measured)
+    text = (
+        f"best throughput: K={best['k']} concurrent trials, {best['models_per_hour']:.0f} "
+        f"models/h; the fewest concurrent trials within {within:.0%} of it: K={pick['k']} "
+        f"({pick['models_per_hour']:.0f} models/h), so a share of 1/{pick['k']} = "
+        f"{1 / pick['k']:.4g} GPU per trial (as fast, with fewer processes and less memory "
+        "in use)"
+    )
+    if pick["peak_memory_mb_max"] is not None:
+        text += f"; peak memory per trial up to {pick['peak_memory_mb_max']:.0f} MiB allocated"
+    if best["k"] == tried[-1] and len(tried) > 1:
+        text += f"; throughput was still highest at the largest K tried ({best['k']})"
+    return {
+        "share": 1.0 / pick["k"],
+        "k": pick["k"],
+        "share_of_best_k": 1.0 / best["k"],
+        "best_k": best["k"],
+        "reasoning": text,
+    }
+
+
+def device_facts(cuda: bool) -> dict[str, Any]:
+    """Card name, driver, memory and compute mode from nvidia-smi; torch's version."""
+    import torch
+
+    facts: dict[str, Any] = {
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+    }
+    exe = shutil.which("nvidia-smi")
+    if not (cuda and exe):
+        return facts
+    try:
+        query = "name,driver_version,memory.total,compute_mode"
+        out = subprocess.run(
+            [exe, "--id=0", f"--query-gpu={query}", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
+        parts = [p.strip() for p in out.split(",")]
+        if len(parts) == 4:
+            facts.update(
+                card=parts[0], driver=parts[1], memory_total=parts[2], compute_mode=parts[3]
+            )
+        # MPS would let the workers' kernels run at the same time; it is not started here.
+        mps = subprocess.run(["pgrep", "-f", "nvidia-cuda-mps"], capture_output=True)
+        facts["mps_running"] = mps.returncode == 0
+    except (OSError, subprocess.SubprocessError) as exc:
+        facts["nvidia_smi_error"] = str(exc)
+    return facts
+
+
+# --------------------------------------------------------------------------- main
+def line_for(s: dict[str, Any], base: float | None) -> str:
+    """One table row of a setting."""
+
+    def fmt(v: Any, spec: str) -> str:
+        return "-" if v is None else format(v, spec)
+
+    ratio = s["models_per_hour"] / base if base and s.get("models_per_hour") else None
+    return (
+        f"{s['k']:>3d} {s['n_models']:>6d} {s['status']:>7s} {fmt(s.get('startup_s'), '.1f'):>8s} "
+        f"{fmt(s.get('steady_s'), '.1f'):>8s} {fmt(s.get('models_per_hour'), '.0f'):>9s} "
+        f"{fmt(ratio, '.2f'):>6s} {fmt(s.get('max_concurrent'), 'd'):>4s} "
+        f"{fmt(s.get('gpu_util_mean'), '.0f'):>5s} {fmt(s.get('gpu_mem_used_max_mb'), '.0f'):>8s} "
+        f"{fmt(s.get('peak_memory_mb_max'), '.0f'):>8s} {fmt(s.get('trial_s_mean'), '.2f'):>7s}"
+    )
+
+
+HEADER = (
+    "  K models  status  start s steady s  models/h  ratio conc util% used MiB peak MiB trial s"
+)
+
+
+def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
+    """Measure every setting of ``cfg`` within its budget; write and return the JSON record."""
+    t_start = time.monotonic()
+    deadline = t_start + cfg.budget_s
+    out.mkdir(parents=True, exist_ok=True)
+    log = Log(out / LOG_NAME)
+    cuda = not cfg.smoke
+    report: dict[str, Any] = {
+        "script": "benchmarks/bench_gpu_concurrency.py",
+        "measured_on_gpu": cuda,
+        "note": (
+            "GPU measurement"
+            if cuda
+            else "CPU SMOKE TEST: checks the code paths only; nothing was measured on a GPU"
+        ),
+        "config": asdict(cfg),
+        "target_ratio": TARGET_RATIO,
+        "clock": "time.monotonic() seconds, shared by all processes",
+    }
+    log(f"bench_gpu_concurrency: {report['note']}")
+    report["device"] = device_facts(cuda)
+    log(f"device: {json.dumps(report['device'])}")
+    data_source, data_note = resolve_data_source(cfg.data, cfg.train)
+    report.update(data_source=data_source, data_note=data_note)
+    log(f"data: {data_note}")
+    t = time.monotonic()
+    pool = model_pool(max(cfg.n_models(k) for k in cfg.ks), cfg.seed)
+    log(f"sampled {len(pool)} models in {time.monotonic() - t:.1f} s")
+    report["models"] = [{k: v for k, v in m.items() if k != "arch"} for m in pool]
+    sampler = GpuSampler() if cuda else None
+    report["utilization_source"] = sampler.note if sampler else "none (CPU smoke)"
+    time.sleep(0.6 if sampler else 0)
+    report["idle_memory_used_mb"] = sampler.latest_memory() if sampler else None
+    settings: list[dict[str, Any]] = []
+    report["settings"], report["skipped"] = settings, []
+    path = out / JSON_NAME
+
+    def save() -> None:
+        report["elapsed_s"] = time.monotonic() - t_start
+        path.write_text(json.dumps(report, indent=1, default=str))
+
+    save()
+    log(HEADER)
+    base_rate = None
+    try:
+        for k in cfg.ks:
+            n = cfg.n_models(k)
+            now = time.monotonic()
+            estimate = estimate_s(settings, n)
+            if estimate is not None and now + estimate > deadline:
+                reason = (
+                    f"estimated {estimate:.0f} s (start-up + {n} models at the best rate so "
+                    f"far), {deadline - now:.0f} s of the budget left"
+                )
+                report["skipped"].append({"k": k, "reason": reason})
+                log(f"  K={k}: skipped: {reason}")
+                continue
+            setting = run_setting(k, pool[:n], cfg, data_source, deadline, log)
+            if sampler is not None and setting["go"] is not None:
+                setting.update(sampler.window(setting["go"], setting["finished"]))
+                idle = report["idle_memory_used_mb"]
+                if setting.get("gpu_mem_used_max_mb") is not None and idle is not None:
+                    used = setting["gpu_mem_used_max_mb"] - idle
+                    setting["gpu_mem_used_per_worker_mb"] = used / k
+            if k == 1 and setting.get("models_per_hour"):
+                base_rate = setting["models_per_hour"]
+            if base_rate and setting.get("models_per_hour"):
+                setting["ratio_to_baseline"] = setting["models_per_hour"] / base_rate
+            settings.append(setting)
+            log(line_for(setting, base_rate))
+            save()
+    finally:
+        if sampler is not None:
+            sampler.stop()
+    report["recommendation"] = recommend(settings)
+    ratios = [s["ratio_to_baseline"] for s in settings if s.get("ratio_to_baseline")]
+    report["best_ratio"] = max(ratios) if ratios else None
+    report["target_met"] = bool(cuda and ratios and max(ratios) >= TARGET_RATIO)
+    report["ray_imported"] = "ray" in sys.modules or any(
+        w.get("ray_imported") for s in settings for w in s["workers"]
+    )
+    save()
+    log(f"recommendation: {report['recommendation']['reasoning']}")
+    log(f"ray imported anywhere: {report['ray_imported']}")
+    log(f"JSON: {path}")
+    if cuda and base_rate:
+        best = max(settings, key=lambda s: s.get("models_per_hour") or 0)
+        card = report["device"].get("card", "?").replace(" ", "_")
+        log(
+            f"RESULT name=gpu_models_per_hour value={best['models_per_hour']:.0f} "
+            f"baseline={base_rate:.0f} ratio={report['best_ratio']:.2f} target={TARGET_RATIO:g} "
+            f"k={best['k']} share={report['recommendation']['share']} device={card}"
+        )
+    else:
+        log("(CPU smoke test: nothing measured on a GPU; no RESULT line)")
+    log.close()
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ks", default=None, help="comma-separated K values (default 1..32)")
+    parser.add_argument("--models", type=int, default=None, help="trials of the small settings")
+    parser.add_argument("--models-per-worker", type=int, default=None)
+    parser.add_argument("--budget", type=float, default=None, help="seconds for all settings")
+    parser.add_argument("--data", choices=("auto", "fashion-mnist", "synthetic"), default="auto")
+    parser.add_argument("--out", default=None, help="folder for the JSON and log ($OUT)")
+    parser.add_argument("--cpu-smoke", action="store_true", help="CPU check; measures nothing")
+    parser.add_argument("--quick", action="store_true", help="(run_all.py) same as default")
+    args = parser.parse_args()
+
+    import torch
+
+    smoke = args.cpu_smoke or not torch.cuda.is_available()
+    if smoke and not args.cpu_smoke:
+        print("bench_gpu_concurrency: no CUDA device here; running the CPU smoke version")
+    cfg = smoke_config() if smoke else BenchConfig()
+    changes: dict[str, Any] = {"data": args.data}
+    if args.ks:
+        changes["ks"] = tuple(int(k) for k in args.ks.split(",") if k.strip())
+    for name, value in (
+        ("models", args.models),
+        ("models_per_worker", args.models_per_worker),
+        ("budget_s", args.budget),
+    ):
+        if value is not None:
+            changes[name] = value
+    cfg = BenchConfig(**{**asdict(cfg), **changes})
+    if not cfg.ks or min(cfg.ks) < 1 or cfg.models < 1 or cfg.models_per_worker < 1:
+        print("bench_gpu_concurrency: --ks, --models, --models-per-worker must be >= 1")
+        return 2
+    out = Path(args.out or os.environ.get("OUT") or "/tmp/gpu-concurrency")
+    run(cfg, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
