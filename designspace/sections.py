@@ -385,6 +385,32 @@ def run_sections(ctx: Context, names: Sequence[str] | None = None) -> list[Secti
     return [run_section(name, ctx) for name in (names or list(SECTIONS))]
 
 
+def show(result: SectionResult) -> None:
+    """Display a section in a Jupyter notebook: its title, text, shown tables and figures, and
+    what was not done (needs IPython)."""
+    import io
+
+    from IPython.display import Image, Markdown, display
+
+    display(Markdown(f"### {result.title}"))
+    if result.skipped:
+        display(Markdown(f"Skipped: {result.skipped}."))
+        return
+    for kind, value in result.blocks:
+        if kind == "p":
+            display(Markdown(value))
+        elif kind == "ul":
+            display(Markdown("\n".join(f"- {item}" for item in value)))
+        elif kind == "table" and value.shown is not None:
+            display(value.shown)
+        elif kind == "figure":
+            png = io.BytesIO()
+            value.figure.savefig(png, format="png", dpi=100)
+            display(Image(data=png.getvalue(), format="png"))
+    for line in result.not_done:
+        print("not done:", line)
+
+
 def sections_table() -> list[tuple[str, str, tuple[str, ...], int]]:
     """(name, title, required columns, least groups) of every section, in report order."""
     return [(s.name, s.title, s.requires, s.min_groups) for s in SECTIONS.values()]

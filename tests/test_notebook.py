@@ -1,5 +1,7 @@
-"""experiments/analysis.ipynb runs top to bottom on the committed (synthetic) results set."""
+"""experiments/analysis.ipynb runs top to bottom on a study folder (results/ and analysis/
+side by side, as `designspace study` writes them) holding the committed synthetic results."""
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -8,13 +10,20 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "experiments" / "analysis.ipynb"
+FIXTURE = ROOT / "results" / "fixtures" / "small_results"
 
 
-def test_analysis_notebook_executes_and_draws_the_plots(monkeypatch):
+def test_analysis_notebook_reads_a_study_folder_and_draws_the_sections(monkeypatch, tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(FIXTURE, study / "results")
+    (study / "analysis").mkdir()
+    # what made the notebook fail before (ArrowInvalid): a CSV next to the parquet files
+    (study / "analysis" / "comparison.csv").write_text("space,n\nAnyNetXA,40\n")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    loads = [c.source for c in nb.cells if c.cell_type == "code" and "read_parquet" in c.source]
-    assert len(loads) == 1 and loads[0].count("pd.read_parquet(") == 1
-    monkeypatch.delenv("DESIGNSPACE_RESULTS", raising=False)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "load_results(RESULTS)" in code and "read_parquet" not in code
+    assert "run_section(" in code  # the report's registry, not a copy of it
+    monkeypatch.setenv("DESIGNSPACE_RESULTS", str(study))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # jupyter_client runs a kernelspec whose argv starts with "python" with sys.executable,
     # so the kernel is this virtual environment's interpreter
@@ -29,7 +38,8 @@ def test_analysis_notebook_executes_and_draws_the_plots(monkeypatch):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 4  # EDFs, widths/e_fit, error vs parameters, search/flops
-    text = "".join(o.get("text", "") for o in outputs)
-    assert "AnyNetXE" in text and "verdict_ref" in text and "widths_increase" in text
+    assert len(images) >= 8  # the report's figures and the notebook's own
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "126 rows" in text and "AnyNetXE" in text and "verdict_ref" in text
+    assert "widths_increase" in text
     assert f"KERNEL {sys.executable}" in text
