@@ -1,16 +1,50 @@
-"""``designspace study FILE`` and ``designspace demo``: sweep a study's spaces, then analyze."""
+"""``designspace study FILE`` and ``designspace demo``: sweep a study's spaces, then analyze.
+
+The study file and every option are checked before torch or ray is imported or anything is
+created or started.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from designspace.commands.sweep import add_placement_arguments, placement_from_args
+
+STUDY_EXAMPLES = """\
+examples:
+  designspace study experiments/fmnist-progression.toml
+      run (or resume) a study; results and analysis land in its 'out' folder
+  designspace study experiments/fmnist-progression.toml -n 8 --out runs/small --executor local
+      a smaller copy of it (the first 8 models per space), without Ray
+  designspace study my-study.toml --wait
+      resume; if another run is writing into the study's folder, wait for it
+"""
+
+DEMO_EXAMPLES = """\
+examples:
+  designspace demo
+      the demo on a local Ray; results and report in runs/demo (rerun to resume)
+  designspace demo --executor local --no-progress > demo.log
+      without Ray, one progress line per finished model in the log
+  designspace demo -n 4 --out runs/demo-quick
+      4 models per space instead of 16
+"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description; keeps the examples (the epilog) line by line as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default: the study's 'out')")
     p.add_argument("-n", type=int, help="configurations per space (default: the study's)")
-    p.add_argument("--cpus-per-trial", type=float, help="CPUs (and torch threads) per trial")
-    p.add_argument("--max-concurrent", type=int, help="at most this many trials at once")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_placement_arguments(p, ray_options=False)
     p.set_defaults(run=run)
 
 
@@ -19,9 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "study",
         help="run a study file: sweep its spaces, then write the analysis",
         description="Run a study defined in a TOML file (spaces, regime, n, seed, training "
-        "settings, output folder; see experiments/*.toml): sweep every space with Ray Tune "
-        "(rerunning resumes), then write the analysis (tables, EDF plots, report.md and "
-        "report.html) to OUT/analysis and print the comparison table.",
+        "settings, output folder; see experiments/*.toml): sweep every space (Ray Tune by "
+        "default, or --executor local; rerunning resumes), then write the analysis (tables, "
+        "EDF plots, report.md and report.html) to OUT/analysis and print the comparison "
+        "table. The file is checked completely before anything starts.",
+        epilog=STUDY_EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("file", help="the study's .toml file")
     _common(p)
@@ -29,9 +66,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="the main job: a small AnyNetXA vs AnyNetXE study on Fashion-MNIST",
         description="Sweep 16 models each of AnyNetXA and AnyNetXE (Fashion-MNIST, 28 px, "
-        "3.6-4.0MF; 2 epochs on a 10,000-image subset, validated on 2,000 test images), then "
+        "3.6-4.0MF; one epoch on a 10,000-image subset, validated on 5,000 test images), then "
         "compare the spaces and write the report. Results go to runs/demo (rerunning "
         "resumes).",
+        epilog=DEMO_EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
     d.set_defaults(file="demo")
     _common(d)
@@ -40,22 +79,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from designspace.errors import DesignSpaceError
     from designspace.study import load_study, run_study
+    from designspace.sweep.plan import check_out_dir
 
-    study = load_study(args.file)
     if args.n is not None and args.n <= 0:
         raise DesignSpaceError(f"-n must be positive, got {args.n}")
+    study = load_study(args.file)
+    placement_from_args(args, **study.placement)  # checks the options
+    check_out_dir(args.out or study.out)
     overrides = {}
-    if args.cpus_per_trial is not None:
-        overrides["cpus_per_trial"] = args.cpus_per_trial
-    if args.max_concurrent is not None:
-        overrides["max_concurrent"] = args.max_concurrent
+    for key in ("executor", "cpus_per_trial", "gpus_per_trial", "max_concurrent"):
+        if getattr(args, key, None) is not None:
+            overrides[key] = getattr(args, key)
     print(
         f"study {study.name}: {', '.join(study.spaces)}; n = {args.n or study.n} per space; "
         f"regime {study.regime}",
         flush=True,
     )
     result = run_study(
-        study, out=args.out, n=args.n, progress=not args.no_progress, placement_overrides=overrides
+        study,
+        out=args.out,
+        n=args.n,
+        progress=not args.no_progress,
+        placement_overrides=overrides,
+        wait=args.wait,
     )
     frame = result.results
     ok = int((frame["status"] == "ok").sum()) if len(frame) else 0

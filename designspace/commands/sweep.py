@@ -1,41 +1,106 @@
-"""``designspace sweep``: train sampled configurations of design spaces through Ray Tune."""
+"""``designspace sweep``: train sampled configurations of design spaces, in parallel, resumably.
+
+Every argument is checked before anything is imported from torch or ray, created or started.
+"""
 
 from __future__ import annotations
 
 import argparse
-import copy
+import sys
+
+from designspace.commands.options import add_train_options, settings_from_args
 
 # The sampling seed is --seed (as in `designspace sample`); train's --seed becomes --train-seed.
-_RENAMED = {"seed": ("--train-seed", "train_seed")}
+_RENAMED = {"seed": ("--train-seed", "training seed: ")}
+
+EXAMPLES = """\
+examples:
+  designspace sweep --space AnyNetXA --space AnyNetXE -n 100 --epochs 1 --out results/s1
+      100 models of each space on Fashion-MNIST, one epoch each, on a local Ray
+  designspace sweep --space AnyNetXA -n 32 --epochs 1 --subset 10000 --out runs/a --executor local
+      the same without Ray: worker processes on this machine
+  designspace sweep --samples samples.parquet --max-steps 200 --out runs/b --dry-run
+      the plan, resources and compute of a samples table; nothing is started or written
+  designspace sweep --space RegNetX -n 500 --device cuda --gpus-per-trial 0.25 --out runs/g
+      four trials per GPU
+  designspace sweep --space AnyNetXA -n 100 --epochs 1 --out results/s1 --wait
+      resume; if another sweep is writing into results/s1, wait for it instead of stopping
+"""
 
 
-def _train_options(p: argparse.ArgumentParser) -> tuple[str, ...]:
-    """Copy every training option of ``designspace train`` into ``p``; return their dests.
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description; keeps the examples (the epilog) line by line as written."""
 
-    The options are taken from the train command's own parser (argparse's ``parents``
-    mechanism, restricted to the training settings), so the two commands cannot drift apart.
-    """
-    from designspace.commands import train as train_cmd
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
-    holder = argparse.ArgumentParser(add_help=False).add_subparsers()
-    train_cmd.add_parser(holder)
-    train_parser = holder.choices["train"]
-    wanted = set(train_cmd._CONFIG_ARGS)
-    dests = []
-    for group in train_parser._action_groups:
-        actions = [a for a in group._group_actions if a.dest in wanted]
-        if not actions:
-            continue
-        target = p.add_argument_group(f"training: {group.title}")
-        for action in actions:
-            if action.dest in _RENAMED:
-                action = copy.copy(action)
-                option, dest = _RENAMED[action.dest]
-                action.option_strings, action.dest = [option], dest
-                action.help = f"training seed: {action.help}"
-            target._add_action(action)
-            dests.append(action.dest)
-    return tuple(dests)
+
+def add_placement_arguments(p: argparse.ArgumentParser, ray_options: bool = True) -> None:
+    """``--executor``, ``--cpus-per-trial``, ``--gpus-per-trial``, ``--max-concurrent``,
+    ``--wait`` (and with ``ray_options`` ``--address``), shared by sweep, study and demo."""
+    from designspace.sweep.executor import EXECUTORS
+
+    r = p.add_argument_group("placement")
+    r.add_argument(
+        "--executor",
+        choices=list(EXECUTORS),
+        default=None,
+        help="what runs the trials: ray (Ray Tune; a local Ray bound to 127.0.0.1, or a "
+        "cluster with --address) or local (worker processes on this machine, no Ray); "
+        "default ray",
+    )
+    if ray_options:
+        r.add_argument(
+            "--address",
+            metavar="auto|HOST:PORT",
+            help="join a running Ray cluster (default: start a local Ray on 127.0.0.1)",
+        )
+    r.add_argument(
+        "--cpus-per-trial",
+        type=float,
+        default=None,
+        metavar="C",
+        help="CPUs per trial, also its torch threads (default 1: two 1-thread trainings side "
+        "by side beat one 2-thread training)",
+    )
+    r.add_argument(
+        "--gpus-per-trial",
+        type=float,
+        default=None,
+        metavar="G",
+        help="GPUs per trial; a fraction shares a card among trials (default 0.25 when there "
+        "are GPUs and --device is not cpu, else 0)",
+    )
+    r.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most this many trials at once (default: as resources allow)",
+    )
+    r.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another sweep or study is writing into the output folder, wait for it to "
+        "finish (default: stop with a message)",
+    )
+
+
+def placement_from_args(args: argparse.Namespace, **base: object):  # -> Placement
+    """The :class:`~designspace.sweep.Placement` of the placement options (``base``: values
+    from elsewhere, e.g. a study file, that given options override)."""
+    from designspace.sweep.config import Placement
+
+    values = dict(base)
+    for key in ("executor", "address", "cpus_per_trial", "gpus_per_trial", "max_concurrent"):
+        value = getattr(args, key, None)
+        if value is not None:
+            values[key] = value
+    if getattr(args, "verbose", False):
+        values["verbose"] = True
+    return Placement(**values)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,15 +110,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "sweep",
         help="train sampled configurations of one or more spaces, in parallel, resumably",
         description="Sample -n configurations of each --space (in the training data set's "
-        "regime unless --regime), or take them from --samples FILE, and train each one "
-        "through Ray Tune: on a local Ray started for the sweep (default) or on a running "
-        "cluster (--address). One parquet file per finished model lands in OUT/results "
+        "regime unless --regime), or take them from --samples FILE, and train each one: "
+        "through Ray Tune on a local Ray started for the sweep (default; it listens on "
+        "127.0.0.1 only), on a running cluster (--address), or in worker processes without "
+        "Ray (--executor local). One parquet file per finished model lands in OUT/results "
         "(pandas.read_parquet works at any moment); OUT/sweep.json records the settings. "
         "Running the same command again resumes: recorded models are not trained again. "
-        "Exit code 0 when every model has a row, 1 when the sweep stopped early, 2 on bad "
-        "input.",
-        epilog="example: designspace sweep --space AnyNetXA --space AnyNetXE -n 100 "
-        "--dataset fashion-mnist --epochs 1 --out results/study1",
+        "One sweep writes into an OUT at a time. Progress: a bar on a terminal, one line per "
+        "finished model otherwise. Exit code 0 when every model has a row, 1 when the sweep "
+        "stopped early, 2 on bad input.",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
     what = p.add_argument_group("what to evaluate")
     what.add_argument(
@@ -74,7 +141,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ".jsonl, e.g. from 'designspace sample -o') instead of sampling",
     )
     add_regime_arguments(p, default=None)
-    p.set_defaults(train_dests=_train_options(p))
+    options, _ = add_train_options(p, rename=_RENAMED, title_prefix="training: ")
+    p.set_defaults(train_options=options)
     o = p.add_argument_group("output")
     o.add_argument(
         "--out",
@@ -96,82 +164,53 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and exit; nothing is started or written",
     )
     o.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
-    o.add_argument("--no-progress", action="store_true", help="no progress bar")
-    r = p.add_argument_group("placement")
-    r.add_argument(
-        "--address",
-        metavar="auto|HOST:PORT",
-        help="join a running Ray cluster (default: start a local Ray)",
-    )
-    r.add_argument(
-        "--cpus-per-trial",
-        type=float,
-        default=None,
-        help="CPUs per trial, also its torch threads (default 1: two 1-thread "
-        "trainings side by side beat one 2-thread training)",
-    )
-    r.add_argument(
-        "--gpus-per-trial",
-        type=float,
-        default=None,
-        help="GPUs per trial; a fraction shares a card among trials (default 0.25 "
-        "when the cluster has GPUs and --device is not cpu, else 0)",
-    )
-    r.add_argument(
-        "--max-concurrent",
-        type=int,
-        default=None,
-        help="at most this many trials at once (default: as resources allow)",
-    )
-    r.add_argument(
+    o.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_placement_arguments(p)
+    p.add_argument(
         "--max-failures",
         type=int,
         default=2,
+        metavar="K",
         help="retries of a trial that raises before it is recorded as failed (default 2)",
     )
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import sys
-    import time
-    from pathlib import Path
-
+def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Path]
+    """The sweep's configuration, placement and output folder from ``args``; DesignSpaceError
+    on bad input. Imports neither torch nor ray, creates nothing."""
     from designspace.commands.common import regime_from_args
     from designspace.errors import DesignSpaceError
-    from designspace.sweep import (
-        DEFAULT_CPUS_PER_TRIAL,
-        Placement,
-        SweepConfig,
-        describe_plan,
-        run_sweep,
-    )
-    from designspace.train import TrainConfig
+    from designspace.sweep.config import SweepConfig
+    from designspace.sweep.plan import check_out_dir
+    from designspace.trainconfig import TrainConfig
 
     if args.space and args.n is None:
         raise DesignSpaceError("--space needs -n (configurations per space)")
     if args.samples and args.n is not None:
         raise DesignSpaceError("-n samples a space; with --samples every row is evaluated")
-    settings = {}
-    for dest in args.train_dests:
-        value = getattr(args, dest)
-        if value is not None:
-            settings["seed" if dest == "train_seed" else dest] = value
-    train = TrainConfig(**settings)
+    if args.max_failures < 0:
+        raise DesignSpaceError(f"--max-failures must be >= 0, got {args.max_failures}")
+    placement = placement_from_args(args)
+    out = check_out_dir(args.out)
+    train = TrainConfig(**settings_from_args(args, args.train_options))
     regime = None
     if args.samples is None and (args.regime or _regime_overrides(args)):
         regime = regime_from_args(args, name=args.regime or _dataset_regime(train.dataset))
     config = SweepConfig(
-        spaces=tuple(args.space), n=args.n or 1, seed=args.seed, regime=regime,
-        samples=args.samples, train=train, max_failures=args.max_failures, name=args.name,
+        spaces=tuple(args.space), n=args.n if args.n is not None else 1, seed=args.seed,
+        regime=regime, samples=args.samples, train=train, max_failures=args.max_failures,
+        name=args.name,
     )  # fmt: skip
-    placement = Placement(
-        address=args.address,
-        cpus_per_trial=args.cpus_per_trial or DEFAULT_CPUS_PER_TRIAL,
-        gpus_per_trial=args.gpus_per_trial,
-        max_concurrent=args.max_concurrent,
-        verbose=args.verbose,
-    )
+    return config, placement, out
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from designspace.sweep import describe_plan, run_sweep
+
+    config, placement, out = check_args(args)
     if args.dry_run:
         available = None
         if args.address:
@@ -179,20 +218,21 @@ def run(args: argparse.Namespace) -> int:
 
             with ray_connection(placement) as available:
                 pass
-        print(describe_plan(config, placement, args.out, available, force_new=args.force_new))
+        print(describe_plan(config, placement, out, available, force_new=args.force_new))
         return 0
     start = time.monotonic()
     info: dict = {}
     frame = run_sweep(
         config,
-        args.out,
+        out,
         placement,
         force_new=args.force_new,
         progress=not args.no_progress,
         info=info,
+        wait=args.wait,
     )
     run_info = info["run"]
-    data_dir = Path(run_info.run_dir) / "results"
+    data_dir = run_info.run_dir / "results"
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
     parts = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "diverged", "failed"))
     print(
@@ -216,9 +256,6 @@ def _regime_overrides(args: argparse.Namespace) -> bool:
 
 
 def _dataset_regime(dataset: str) -> str:
-    from designspace.regimes import REGIMES
+    from designspace.regimes import regime_for_dataset
 
-    for regime in REGIMES.values():
-        if regime.dataset == dataset:
-            return regime.name
-    return "imagenet"
+    return regime_for_dataset(dataset).name

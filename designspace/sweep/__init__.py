@@ -1,0 +1,69 @@
+"""Sweeps: train every sampled configuration of one or more spaces, resumably.
+
+The package, by concept:
+
+* :mod:`~designspace.sweep.config`: :class:`SweepConfig` (what is evaluated) and
+  :class:`Placement` (where trials run, which executor);
+* :mod:`~designspace.sweep.plan`: the plan, manifest, resume, compute estimate and dry run
+  (pure: no torch, no ray);
+* :mod:`~designspace.sweep.resources`: per-trial resources and concurrency;
+* :mod:`~designspace.sweep.executor`: the executor seam (:class:`Job`, :class:`Recorder`,
+  the :data:`EXECUTORS` registry); :mod:`~designspace.sweep.ray_executor` (Ray Tune, the only
+  module importing ray) and :mod:`~designspace.sweep.local_executor` (worker processes on one
+  machine); :mod:`~designspace.sweep.trial` is the trial both run;
+* :mod:`~designspace.sweep.progress`: a bar on a terminal, lines in a log;
+* :mod:`~designspace.sweep.locks`: one writer per output folder;
+* :mod:`~designspace.sweep.run`: :func:`run_sweep`, which puts them together.
+
+Results: one parquet file per finished model, written by the driver the moment the model is
+done (:mod:`designspace.results`); a rerun trains only what is missing; a SIGKILL of the driver
+loses only the trials that were running.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> submodule; imported on first use, so that e.g. the command line's parser (which
+# needs only the executor names) does not load pandas and pyarrow.
+_EXPORTS = {
+    "DEFAULT_CPUS_PER_TRIAL": "config",
+    "DEFAULT_EXECUTOR": "config",
+    "DEFAULT_GPU_SHARE": "config",
+    "PLACEMENT_SETTINGS": "config",
+    "Placement": "config",
+    "SweepConfig": "config",
+    "EXECUTORS": "executor",
+    "Executor": "executor",
+    "Job": "executor",
+    "Recorder": "executor",
+    "TrialSpec": "executor",
+    "get_executor": "executor",
+    "build_manifest": "plan",
+    "check_out_dir": "plan",
+    "dataset_facts": "plan",
+    "describe_plan": "plan",
+    "estimate_compute": "plan",
+    "plan_sweep": "plan",
+    "Resources": "resources",
+    "local_resources": "resources",
+    "resolve_resources": "resources",
+    "SweepRun": "run",
+    "check_data": "run",
+    "run_sweep": "run",
+    "ray_connection": "ray_executor",  # imports ray
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
