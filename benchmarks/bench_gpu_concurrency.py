@@ -21,11 +21,22 @@ trials really overlapped, and whether any CUDA-graph capture fell back to eager 
 The recommended GPU share per trial is 1/K of the setting with the fewest concurrent trials
 whose throughput is within 10% of the best one (the reasoning is written next to it).
 
-Settings are tried in increasing K until a time budget (``--budget``, seconds) would be
-exceeded; a setting that runs past the budget is cut (its completed trials are kept, marked
-"cut"). The JSON (``gpu_concurrency.json``) and the log (``gpu_concurrency.log``) go to
-``--out`` (default ``$OUT``, else /tmp/gpu-concurrency) and the JSON is rewritten after every
-setting, so nothing measured is lost when the run is stopped.
+Without MPS the card time-slices between processes (their kernels never run at the same
+time), which caps what K processes can gain; the plan therefore also has "mps" settings: the
+same K workers under a private CUDA MPS daemon (pipe and log folders under ``--out``, stopped at
+the end; the card's own settings are not touched), where the workers' kernels do run
+concurrently. Several CUDA-graph trials on separate streams inside one process are not tried:
+the trainer captures with CUDA's global capture mode on a capture stream shared by all threads
+and synchronizes the whole device, so concurrent trials in one process would break each
+other's captures (see scratch/readme-gpu.md).
+
+Settings run in the plan's order (default ``1,2,4,8,16,mps8,mps16,mps32,32``), each skipped
+when its estimated time (slowest start-up so far + its models at the best rate so far) no
+longer fits the time budget (``--budget``, seconds); a setting still running at the budget's
+end is cut (its completed trials are kept, marked "cut"). The JSON (``gpu_concurrency.json``)
+and the log (``gpu_concurrency.log``) go to ``--out`` (default ``$OUT``, else
+/tmp/gpu-concurrency); the JSON is rewritten after every setting, so nothing measured is lost
+when the run is stopped.
 
 Without CUDA (or with ``--cpu-smoke``) it runs a tiny CPU version (3 optimizer steps per trial
 on 256 images, K = 1 and 2) through the same code paths and says that it measured nothing on a
@@ -44,9 +55,11 @@ import multiprocessing as mp
 import os
 import queue
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -68,9 +81,10 @@ JSON_NAME, LOG_NAME = "gpu_concurrency.json", "gpu_concurrency.log"
 class BenchConfig:
     """What one run measures.
 
-    ``ks``: numbers of concurrent worker processes, tried in this order (K = 1, the baseline,
-    should come first). ``models``: trials of the smallest settings; a setting with K workers
-    trains ``max(models, models_per_worker * K)`` models (a prefix of one fixed list).
+    ``plan``: the settings, tried in this order: "K" = K worker processes, "mpsK" = K worker
+    processes under a private MPS daemon (:class:`MpsDaemon`); "1" (the baseline, one trial
+    at a time) should come first. ``models``: trials of the smallest settings; a setting with
+    K workers trains ``max(models, models_per_worker * K)`` models (a prefix of one list).
     ``budget_s``: wall seconds for all settings together. ``train``: the flat TrainConfig
     fields of every trial (``TrainConfig.from_dict``). ``data``: "fashion-mnist", "synthetic"
     (random images of the same shape: throughput only, accuracies meaningless) or "auto"
@@ -78,7 +92,7 @@ class BenchConfig:
     nothing.
     """
 
-    ks: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    plan: tuple[str, ...] = ("1", "2", "4", "8", "16", "mps8", "mps16", "mps32", "32")
     models: int = 32
     models_per_worker: int = 4
     budget_s: float = 330.0
@@ -101,11 +115,22 @@ class BenchConfig:
         """Number of trials of the setting with ``k`` workers."""
         return max(self.models, self.models_per_worker * k)
 
+    def settings(self) -> list[tuple[str, int]]:
+        """The plan as (mode, K): mode "processes" or "mps"; bad entries raise ValueError."""
+        out = []
+        for item in self.plan:
+            mode = "mps" if item.startswith("mps") else "processes"
+            k = int(item.removeprefix("mps"))
+            if k < 1:
+                raise ValueError(f"K must be >= 1 in {item!r}")
+            out.append((mode, k))
+        return out
+
 
 def smoke_config(budget_s: float = 120.0) -> BenchConfig:
     """The CPU smoke version: same code paths, a few optimizer steps, measures nothing."""
     return BenchConfig(
-        ks=(1, 2),
+        plan=("1", "2"),
         models=4,
         models_per_worker=2,
         budget_s=budget_s,
@@ -229,13 +254,17 @@ def worker_main(
     results: Any,
     go: Any,
     go_timeout_s: float,
+    env: dict[str, str],
 ) -> None:
     """One worker process: load the data once, wait for ``go``, run trials until the queue ends.
+
+    ``env`` is set before CUDA starts (the MPS pipe directory of an "mps" setting).
 
     Messages on ``results`` (tuples): ("ready", wid, info), ("trial", wid, record) per trial,
     ("done", wid, info) at the end. A trial that raises is recorded with status "error".
     """
     spawned = time.monotonic()
+    os.environ.update(env)
     import torch
 
     from designspace.arch import Architecture
@@ -368,6 +397,69 @@ class GpuSampler:
             self.proc.wait(timeout=10)
 
 
+# --------------------------------------------------------------------------- MPS
+class MpsDaemon:
+    """A private CUDA MPS control daemon for the "mps" settings, stopped at the end.
+
+    Without MPS the card time-slices between the workers' CUDA contexts (kernels of different
+    processes never run at the same time); under MPS they share one context on the GPU and
+    their kernels run concurrently. The daemon's pipe directory is private (a new folder in
+    /tmp: socket paths must be short), so only this script's workers (given ``env``) use it;
+    its logs go to ``OUT/mps-log``. No setting of the card changes. ``running`` is False (with
+    the reason in ``info["note"]``) when the control program is missing or does not start.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.exe = shutil.which("nvidia-cuda-mps-control")
+        self.running = False
+        self.env: dict[str, str] = {}
+        self.info: dict[str, Any] = {"control": self.exe}
+        if self.exe is None:
+            self.info["note"] = "nvidia-cuda-mps-control not found"
+            return
+        pipe = tempfile.mkdtemp(prefix="mps-")
+        self.env = {
+            "CUDA_MPS_PIPE_DIRECTORY": pipe,
+            "CUDA_MPS_LOG_DIRECTORY": str(out / "mps-log"),
+        }
+        self.info.update(self.env)
+        Path(self.env["CUDA_MPS_LOG_DIRECTORY"]).mkdir(parents=True, exist_ok=True)
+        done = self._control(["-d"])
+        self.running = done is not None and done.returncode == 0
+        self.info["note"] = (
+            f"private daemon started (pipes in {pipe})"
+            if self.running
+            else f"daemon did not start: {getattr(done, 'stderr', '')!s:.200}"
+        )
+
+    def _control(self, args: list[str], text: str | None = None) -> Any:
+        try:
+            return subprocess.run(
+                [str(self.exe), *args],
+                input=text,
+                env={**os.environ, **self.env},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.info["error"] = str(exc)
+            return None
+
+    def servers(self) -> str | None:
+        """The daemon's MPS server list (PIDs; empty when no client ever connected)."""
+        done = self._control([], "get_server_list\n") if self.running else None
+        return done.stdout.strip() if done is not None else None
+
+    def stop(self) -> None:
+        """Quit the daemon (and its server) if this object started it."""
+        if self.running:
+            self._control([], "quit\n")
+            self.running = False
+        if self.env:
+            shutil.rmtree(self.env["CUDA_MPS_PIPE_DIRECTORY"], ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- one setting
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
     """Largest number of the half-open intervals [start, end) that share one instant."""
@@ -393,6 +485,25 @@ def worker_context() -> Any:
     return ctx
 
 
+def label(mode: str, k: int) -> str:
+    """A setting's short name: "8" (8 processes) or "mps8" (8 processes under MPS)."""
+    return f"mps{k}" if mode == "mps" else str(k)
+
+
+def stop_workers(procs: list[Any], grace_s: float = 15.0) -> None:
+    """Terminate our workers still running, wait up to ``grace_s`` in all, then kill."""
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    until = time.monotonic() + grace_s
+    for p in procs:
+        p.join(timeout=max(0.1, until - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
+
+
 def run_setting(
     k: int,
     models: list[dict[str, Any]],
@@ -400,8 +511,10 @@ def run_setting(
     data_source: str,
     deadline: float,
     log: Log,
+    mode: str = "processes",
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Train ``models`` with ``k`` spawned workers sharing one queue; the setting's record.
+    """Train ``models`` with ``k`` worker processes sharing one queue; the setting's record.
 
     Workers still running at ``deadline`` (monotonic s) are terminated and the setting is
     marked "cut" (its finished trials are kept). Rates are models per hour.
@@ -417,13 +530,11 @@ def run_setting(
     procs = [
         ctx.Process(
             target=worker_main,
-            args=(w, k, cfg.train, data_source, tasks, results, go, go_timeout),
+            args=(w, k, cfg.train, data_source, tasks, results, go, go_timeout, env or {}),
             daemon=True,
         )
         for w in range(k)
     ]
-    for p in procs:
-        p.start()
     ready: dict[int, dict] = {}
     done: dict[int, dict] = {}
     trials: list[dict] = []
@@ -437,43 +548,44 @@ def run_setting(
         elif kind == "trial":
             trials.append(payload)
             if payload["status"] not in ("ok", "diverged"):
-                log(f"  K={k}: model {payload['id']} {payload['status']}: {payload.get('error')}")
+                log(f"  {name}: model {payload['id']} {payload['status']}: {payload['error']}")
         else:
             done[wid] = payload
 
-    while True:
-        live = [w for w, p in enumerate(procs) if p.is_alive() or w in done]
-        if go_at is None and len(ready) == len(live) and ready:
-            go_at = time.monotonic()
-            go.set()
-        if len(done) == k or all(not p.is_alive() for p in procs):
-            # drain what the last workers sent before exiting
-            while True:
-                try:
-                    handle(results.get(timeout=0.5))
-                except queue.Empty:
-                    break
-            break
-        now = time.monotonic()
-        if now > deadline or (go_at is None and now > ready_by):
-            status = "cut" if go_at is not None else "failed"
-            log(f"  K={k}: {'budget' if go_at else 'start-up'} time ran out; stopping workers")
-            break
-        try:
-            handle(results.get(timeout=0.2))
-        except queue.Empty:
-            pass
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    for p in procs:
-        p.join(timeout=10)
+    name = label(mode, k)
+    try:
+        for p in procs:
+            p.start()
+        while True:
+            live = [w for w, p in enumerate(procs) if p.is_alive() or w in done]
+            if go_at is None and ready and len(ready) == len(live):
+                go_at = time.monotonic()
+                go.set()
+            if len(done) == k or all(not p.is_alive() for p in procs):
+                while True:  # what the last workers sent before they exited
+                    try:
+                        handle(results.get(timeout=0.5))
+                    except queue.Empty:
+                        break
+                break
+            now = time.monotonic()
+            if now > deadline or (go_at is None and now > ready_by):
+                status = "cut" if go_at is not None else "failed"
+                log(f"  {name}: {'budget' if go_at else 'start-up'} time ran out; stopping")
+                break
+            try:
+                handle(results.get(timeout=0.2))
+            except queue.Empty:
+                pass
+    finally:
+        stop_workers(procs)
     finished = time.monotonic()
     crashed = [w for w, p in enumerate(procs) if w not in done and p.exitcode not in (0, None)]
     if crashed and status == "done":
         status = "failed"
     record: dict[str, Any] = {
-        "mode": "processes",
+        "mode": mode,
+        "label": label(mode, k),
         "k": k,
         "share": 1.0 / k,
         "n_models": len(models),
@@ -552,15 +664,21 @@ def recommend(settings: list[dict[str, Any]], within: float = WITHIN) -> dict[st
         return {"share": None, "k": None, "reasoning": "no setting finished"}
     best = max(measured, key=lambda s: s["models_per_hour"])
     good = [s for s in measured if s["models_per_hour"] >= (1 - within) * best["models_per_hour"]]
-    pick = min(good, key=lambda s: s["k"])
+    pick = min(good, key=lambda s: (s["k"], s.get("mode") == "mps"))
     tried = sorted(s["k"] for s in measured)
+
+    def name(s: dict[str, Any]) -> str:
+        return f"K={s['k']}" + (" under MPS" if s.get("mode") == "mps" else "")
+
     text = (
-        f"best throughput: K={best['k']} concurrent trials, {best['models_per_hour']:.0f} "
-        f"models/h; the fewest concurrent trials within {within:.0%} of it: K={pick['k']} "
+        f"best throughput: {name(best)} concurrent trials, {best['models_per_hour']:.0f} "
+        f"models/h; the fewest concurrent trials within {within:.0%} of it: {name(pick)} "
         f"({pick['models_per_hour']:.0f} models/h), so a share of 1/{pick['k']} = "
         f"{1 / pick['k']:.4g} GPU per trial (as fast, with fewer processes and less memory "
         "in use)"
     )
+    if pick.get("mode") == "mps":
+        text += "; this needs an MPS daemon on the GPU node"
     if pick["peak_memory_mb_max"] is not None:
         text += f"; peak memory per trial up to {pick['peak_memory_mb_max']:.0f} MiB allocated"
     if best["k"] == tried[-1] and len(tried) > 1:
@@ -568,6 +686,7 @@ def recommend(settings: list[dict[str, Any]], within: float = WITHIN) -> dict[st
     return {
         "share": 1.0 / pick["k"],
         "k": pick["k"],
+        "mode": pick.get("mode", "processes"),
         "share_of_best_k": 1.0 / best["k"],
         "best_k": best["k"],
         "reasoning": text,
@@ -616,7 +735,8 @@ def line_for(s: dict[str, Any], base: float | None) -> str:
 
     ratio = s["models_per_hour"] / base if base and s.get("models_per_hour") else None
     return (
-        f"{s['k']:>3d} {s['n_models']:>6d} {s['status']:>7s} {fmt(s.get('startup_s'), '.1f'):>8s} "
+        f"{s['label']:>5s} {s['n_models']:>6d} {s['status']:>7s} "
+        f"{fmt(s.get('startup_s'), '.1f'):>8s} "
         f"{fmt(s.get('steady_s'), '.1f'):>8s} {fmt(s.get('models_per_hour'), '.0f'):>9s} "
         f"{fmt(ratio, '.2f'):>6s} {fmt(s.get('max_concurrent'), 'd'):>4s} "
         f"{fmt(s.get('gpu_util_mean'), '.0f'):>5s} {fmt(s.get('gpu_mem_used_max_mb'), '.0f'):>8s} "
@@ -625,7 +745,7 @@ def line_for(s: dict[str, Any], base: float | None) -> str:
 
 
 HEADER = (
-    "  K models  status  start s steady s  models/h  ratio conc util% used MiB peak MiB trial s"
+    "    K models  status  start s steady s  models/h  ratio conc util% used MiB peak MiB trial s"
 )
 
 
@@ -655,7 +775,7 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
     report.update(data_source=data_source, data_note=data_note)
     log(f"data: {data_note}")
     t = time.monotonic()
-    pool = model_pool(max(cfg.n_models(k) for k in cfg.ks), cfg.seed)
+    pool = model_pool(max(cfg.n_models(k) for _, k in cfg.settings()), cfg.seed)
     log(f"sampled {len(pool)} models in {time.monotonic() - t:.1f} s")
     report["models"] = [{k: v for k, v in m.items() if k != "arch"} for m in pool]
     sampler = GpuSampler() if cuda else None
@@ -673,27 +793,42 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
     save()
     log(HEADER)
     base_rate = None
+    mps: MpsDaemon | None = None
     try:
-        for k in cfg.ks:
-            n = cfg.n_models(k)
+        for mode, k in cfg.settings():
+            name, n = label(mode, k), cfg.n_models(k)
             now = time.monotonic()
             estimate = estimate_s(settings, n)
+            reason = None
             if estimate is not None and now + estimate > deadline:
                 reason = (
                     f"estimated {estimate:.0f} s (start-up + {n} models at the best rate so "
                     f"far), {deadline - now:.0f} s of the budget left"
                 )
-                report["skipped"].append({"k": k, "reason": reason})
-                log(f"  K={k}: skipped: {reason}")
+            elif mode == "mps" and mps is None:
+                mps = MpsDaemon(out)
+                report["mps"] = mps.info
+                log(f"MPS: {mps.info['note']}")
+            if reason is None and mode == "mps" and not mps.running:
+                reason = f"no MPS: {mps.info['note']}"
+            if reason is not None:
+                report["skipped"].append({"setting": name, "k": k, "reason": reason})
+                log(f"  {name}: skipped: {reason}")
                 continue
-            setting = run_setting(k, pool[:n], cfg, data_source, deadline, log)
+            env = mps.env if mode == "mps" else None
+            setting = run_setting(k, pool[:n], cfg, data_source, deadline, log, mode, env)
+            if mode == "mps":
+                setting["mps_servers"] = mps.servers()
+                if not setting["trials"]:  # clients could not start: no use trying more
+                    mps.stop()
+                    mps.info["note"] = f"{name} started no trial; MPS settings given up"
             if sampler is not None and setting["go"] is not None:
                 setting.update(sampler.window(setting["go"], setting["finished"]))
                 idle = report["idle_memory_used_mb"]
                 if setting.get("gpu_mem_used_max_mb") is not None and idle is not None:
                     used = setting["gpu_mem_used_max_mb"] - idle
                     setting["gpu_mem_used_per_worker_mb"] = used / k
-            if k == 1 and setting.get("models_per_hour"):
+            if (mode, k) == ("processes", 1) and setting.get("models_per_hour"):
                 base_rate = setting["models_per_hour"]
             if base_rate and setting.get("models_per_hour"):
                 setting["ratio_to_baseline"] = setting["models_per_hour"] / base_rate
@@ -703,7 +838,11 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
     finally:
         if sampler is not None:
             sampler.stop()
+        if mps is not None:
+            mps.stop()
     report["recommendation"] = recommend(settings)
+    plain = [s for s in settings if s["mode"] == "processes"]
+    report["recommendation_without_mps"] = recommend(plain)
     ratios = [s["ratio_to_baseline"] for s in settings if s.get("ratio_to_baseline")]
     report["best_ratio"] = max(ratios) if ratios else None
     report["target_met"] = bool(cuda and ratios and max(ratios) >= TARGET_RATIO)
@@ -720,7 +859,7 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
         log(
             f"RESULT name=gpu_models_per_hour value={best['models_per_hour']:.0f} "
             f"baseline={base_rate:.0f} ratio={report['best_ratio']:.2f} target={TARGET_RATIO:g} "
-            f"k={best['k']} share={report['recommendation']['share']} device={card}"
+            f"setting={best['label']} share={report['recommendation']['share']} device={card}"
         )
     else:
         log("(CPU smoke test: nothing measured on a GPU; no RESULT line)")
@@ -730,7 +869,9 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ks", default=None, help="comma-separated K values (default 1..32)")
+    parser.add_argument(
+        "--plan", default=None, help="comma-separated settings, e.g. 1,2,4,8,mps8 (see BenchConfig)"
+    )
     parser.add_argument("--models", type=int, default=None, help="trials of the small settings")
     parser.add_argument("--models-per-worker", type=int, default=None)
     parser.add_argument("--budget", type=float, default=None, help="seconds for all settings")
@@ -747,8 +888,8 @@ def main() -> int:
         print("bench_gpu_concurrency: no CUDA device here; running the CPU smoke version")
     cfg = smoke_config() if smoke else BenchConfig()
     changes: dict[str, Any] = {"data": args.data}
-    if args.ks:
-        changes["ks"] = tuple(int(k) for k in args.ks.split(",") if k.strip())
+    if args.plan is not None:
+        changes["plan"] = tuple(x.strip() for x in args.plan.split(",") if x.strip())
     for name, value in (
         ("models", args.models),
         ("models_per_worker", args.models_per_worker),
@@ -757,10 +898,20 @@ def main() -> int:
         if value is not None:
             changes[name] = value
     cfg = BenchConfig(**{**asdict(cfg), **changes})
-    if not cfg.ks or min(cfg.ks) < 1 or cfg.models < 1 or cfg.models_per_worker < 1:
-        print("bench_gpu_concurrency: --ks, --models, --models-per-worker must be >= 1")
+    try:
+        ok = bool(cfg.settings()) and cfg.models >= 1 and cfg.models_per_worker >= 1
+    except ValueError:
+        ok = False
+    if not ok:
+        print(
+            "bench_gpu_concurrency: --plan needs entries K or mpsK with K >= 1, and --models, "
+            "--models-per-worker must be >= 1",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out or os.environ.get("OUT") or "/tmp/gpu-concurrency")
+    # `timeout` sends SIGTERM: unwind, so that workers, nvidia-smi and MPS are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run(cfg, out)
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,8 @@ bench = _module()
 def smoke(tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("gpu-concurrency")
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--cpu-smoke", "--data", "synthetic", "--models", "2"],
+        [sys.executable, str(SCRIPT), "--cpu-smoke", "--data", "synthetic", "--models", "2"]
+        + ["--plan", "1,2,mps2"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -109,6 +111,17 @@ def test_smoke_reports_the_figures_the_gpu_run_needs(smoke):
     rec = report["recommendation"]
     assert rec["k"] in (1, 2) and rec["share"] == pytest.approx(1 / rec["k"])
     assert "within 10%" in rec["reasoning"]
+    assert report["recommendation_without_mps"]["mode"] == "processes"
+
+
+def test_smoke_mps_setting_is_skipped_with_its_reason_when_mps_is_missing(smoke):
+    report, _ = smoke
+    if shutil.which("nvidia-cuda-mps-control") is not None:
+        pytest.skip("this machine has MPS: the skip path is not reachable")
+    assert report["skipped"] == [
+        {"setting": "mps2", "k": 2, "reason": "no MPS: nvidia-cuda-mps-control not found"}
+    ]
+    assert "mps" not in {s["mode"] for s in report["settings"]}
 
 
 def test_model_pool_is_a_balanced_prefix_stable_mix():
