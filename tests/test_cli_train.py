@@ -98,6 +98,9 @@ def test_divergence_exits_1_with_status(capsys):
         (["RegNetX32", "--dataset", "mnist"], "unknown data set 'mnist'"),
         (["RegNetX32", "--batch-size", "0"], "batch size must be > 0"),
         (["RegNetX32", "--epochs", "0"], "epochs must be > 0"),
+        (["RegNetX32", "--epochs", "nan"], "epochs must be > 0"),
+        (["RegNetX32", "--lr", "inf"], "lr must be > 0"),
+        (["RegNetX32", "--dataset", "cifar"], "unknown data set 'cifar' (did you mean cifar10?)"),
         (["RegNetX32", "--resize", "4"], "too small for this network (total stride 8"),
         (["RegNetX32", "--subset", "70000"], "subset 70000 is not in 1..60000"),
         (["RegNetX32", "--dataset", "cifar10"], "needs --data-root"),
@@ -116,3 +119,52 @@ def test_missing_fashion_mnist_names_the_package(capsys, tmp_path):
     code = main(["train", "RegNetX32", "--data-root", str(tmp_path)])
     _, err = capsys.readouterr()
     assert code == 2 and "sudo apt-get install dataset-fashion-mnist" in err
+
+
+def test_help_ends_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    examples = out[out.index("\nexamples:\n") :]
+    assert out.rstrip().endswith(examples.rstrip())  # the last section
+    assert "designspace train RegNetX32" in examples and "--data-root" in examples
+    assert "--nesterov, --no-nesterov" in out and "--cuda-graph, --no-cuda-graph" in out
+
+
+def test_bad_arguments_are_refused_before_torch_is_imported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from designspace.cli import main\n"
+        "for argv in (['--epochs', '0'], ['--dataset', 'mnist'], ['--resize', '4'],\n"
+        "             ['--subset', '70000'], ['--data-root', '/no/such/dir'],\n"
+        "             ['--save', '/'], ['--dataset', 'cifar10']):\n"
+        "    assert main(['train', 'RegNetX32', *argv]) == 2, argv\n"
+        "assert main(['train', 'NoSuchNet']) == 2\n"
+        "assert 'torch' not in sys.modules, 'torch was imported before refusing'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 8 and all(line.startswith("designspace train: error:") for line in lines)
+
+
+def test_check_args_gives_what_run_trains_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from designspace.cli import build_parser\n"
+        "from designspace.commands.train import check_args\n"
+        "args = build_parser().parse_args(['train', 'RegNetX32', '--subset', '100',\n"
+        "                                  '--no-nesterov', '--cuda-graph'])\n"
+        "arch, config = check_args(args)\n"
+        "assert arch.name == 'RegNetX32' and config.subset == 100\n"
+        "assert config.nesterov is False and config.cuda_graph is True\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -256,3 +256,88 @@ def test_resize_images_keeps_constant_images_and_shapes():
     down = resize_images(x, 7)
     assert down.shape == (5, 2, 7, 7) and torch.all(down[2] == 77)
     assert resize_images(x, 28) is x
+
+
+# --------------------------------------------------------------------------- hostile CIFAR files
+class _Call:
+    """Pickles as a call of ``func(*args)``: what a crafted data file would run."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def _crafted(marker: Path) -> dict[str, bytes]:
+    import builtins
+    import os
+    import subprocess
+
+    touch = f"open({str(marker)!r}, 'w').close()"
+    return {
+        "os.system": pickle.dumps({"data": _Call(os.system, f"touch {marker}")}, protocol=2),
+        "builtins.exec": pickle.dumps(_Call(builtins.exec, touch)),
+        "subprocess": pickle.dumps(_Call(subprocess.call, ["touch", str(marker)]), protocol=4),
+        "nested": pickle.dumps({"labels": [_Call(builtins.eval, touch)], "data": 0}),
+    }
+
+
+@pytest.mark.parametrize("case", ["os.system", "builtins.exec", "subprocess", "nested"])
+def test_crafted_cifar_pickles_run_nothing(tmp_path, case):
+    write_cifar(tmp_path)
+    marker = tmp_path / "marker"
+    (tmp_path / "cifar-10-batches-py" / "data_batch_1").write_bytes(_crafted(marker)[case])
+    with pytest.raises(DesignSpaceError, match="data_batch_1 is truncated or corrupt.*asks for"):
+        load_data(TrainConfig(dataset="cifar10", data_root=str(tmp_path)))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("test_batch", b"\x80\x02cnosuchmodule\nthing\n)R.", "asks for nosuchmodule.thing"),
+        ("batches.meta", pickle.dumps(["airplane", "car"]), "not a dict with a list of"),
+        ("batches.meta", pickle.dumps({"label_names": 7}), "not a dict with a list of"),
+        ("data_batch_2", pickle.dumps([1, 2, 3]), "holds a list, not a batch dict"),
+        ("data_batch_3", pickle.dumps({"data": ["x"] * 4, "labels": [0] * 4}), "'data' is not"),
+        (
+            "data_batch_3",
+            pickle.dumps({"data": np.zeros((4, 3000), np.uint8), "labels": [0] * 4}),
+            "rows have 3000 values",
+        ),
+        (
+            "data_batch_4",
+            pickle.dumps({"data": np.zeros((4, 3072), np.uint8), "labels": [0, 1, -5, 2]}),
+            "negative labels",
+        ),
+        (
+            "data_batch_4",
+            pickle.dumps({"data": np.zeros((4, 3072), np.uint8), "labels": ["a"] * 4}),
+            "'labels' is not a list of class indices",
+        ),
+        ("data_batch_5", b"\x80\x04\x95garbage", "data_batch_5 is truncated or corrupt"),
+        ("data_batch_5", b"", "data_batch_5 is truncated or corrupt"),
+    ],
+)
+def test_malformed_cifar_files_are_bad_input_naming_the_file(tmp_path, name, content, message):
+    write_cifar(tmp_path)
+    (tmp_path / "cifar-10-batches-py" / name).write_bytes(content)
+    with pytest.raises(DesignSpaceError, match=name) as err:
+        load_data(TrainConfig(dataset="cifar10", data_root=str(tmp_path)))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+def test_cifar_pickles_of_every_protocol_load(tmp_path, protocol):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    data = np.arange(2 * 3072).reshape(2, 3072).astype(np.uint8)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        entry = {"data": data, "labels": np.array([3, 4]), "filenames": [b"a.png", b"b.png"]}
+        (folder / name).write_bytes(pickle.dumps(entry, protocol=protocol))
+    meta = {"label_names": [b"plane"] + [f"c{i}" for i in range(1, 10)], "num_vis": np.int64(3072)}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=protocol))
+    loaded = load_data(TrainConfig(dataset="cifar10", data_root=str(tmp_path)))
+    assert loaded.num_train == 10 and loaded.classes[0] == "plane"
+    assert loaded.train_x[1, 0, 0, 0].item() == 3072 % 256 and loaded.train_y[:2].tolist() == [3, 4]

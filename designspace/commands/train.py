@@ -4,9 +4,38 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from designspace.commands.common import add_architecture_arguments, architecture_from_args
+from designspace.commands.options import add_train_options, settings_from_args, train_options
+
+if TYPE_CHECKING:
+    from designspace.arch import Architecture
+    from designspace.trainconfig import TrainConfig
+
+
+EXAMPLES = """\
+examples:
+  designspace train RegNetX32 --epochs 1 --subset 10000
+      one epoch on 10,000 Fashion-MNIST images (the embedded default data set)
+  designspace train RegNetX32 --dataset fashion-mnist --resize 96 --epochs 10 --lr 0.05 \\
+      --batch-size 128
+      the d2l chapter's run
+  designspace train arch.json --dataset cifar10 --data-root ~/data --max-steps 200 --json
+      an architecture file on CIFAR-10, one JSON object on stdout
+  designspace train --from samples.parquet --index 3 --save model.pt
+      row 3 of a samples table; load the checkpoint with designspace.train.load_checkpoint
+"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description; keeps the examples (the epilog) line by line as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,119 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "validation top-1 error as a fraction in [0, 1]. The network's input channels and "
         "classes are set from the data set. Exit code 0 when training finished, 1 when it "
         "diverged or failed, 2 on bad input.",
-        epilog="example (the d2l chapter's run): designspace train RegNetX32 --dataset "
-        "fashion-mnist --resize 96 --epochs 10 --lr 0.05 --batch-size 128",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
     add_architecture_arguments(p)
-    d = p.add_argument_group("data")
-    d.add_argument(
-        "--dataset",
-        default=None,
-        metavar="NAME",
-        help="fashion-mnist (default; Debian package dataset-fashion-mnist), cifar10 "
-        "(torchvision's cifar-10-batches-py folder) or imagefolder (train/ and val/ "
-        "class folders)",
-    )
-    d.add_argument(
-        "--data-root",
-        default=None,
-        metavar="DIR",
-        help="data folder (default for fashion-mnist: /usr/share/datasets/fashion-mnist)",
-    )
-    d.add_argument(
-        "--resize",
-        type=int,
-        default=None,
-        metavar="PX",
-        help="resize images to PX x PX once, up front (default: native size)",
-    )
-    d.add_argument(
-        "--subset",
-        type=int,
-        default=None,
-        metavar="N",
-        help="train on a seeded class-balanced subset of N images",
-    )
-    d.add_argument(
-        "--val-subset",
-        type=int,
-        default=None,
-        metavar="N",
-        help="validate on a seeded class-balanced subset of N images",
-    )
-    d.add_argument(
-        "--subset-seed", type=int, default=None, metavar="S", help="seed of the subsets (0)"
-    )
-    d.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="random crop with padding + horizontal flip per batch (default: off for "
-        "fashion-mnist, on otherwise)",
-    )
-    s = p.add_argument_group("schedule")
-    s.add_argument(
-        "--epochs", type=float, default=None, metavar="E", help="epochs, fractional allowed (10)"
-    )
-    s.add_argument(
-        "--max-steps",
-        type=int,
-        default=None,
-        metavar="N",
-        help="optimizer steps; overrides --epochs",
-    )
-    s.add_argument(
-        "--batch-size", type=int, default=None, metavar="N", help="images per step (128)"
-    )
-    s.add_argument(
-        "--lr",
-        type=float,
-        default=None,
-        help="learning rate per 128 images, scaled by batch size / 128 (0.1)",
-    )
-    s.add_argument("--momentum", type=float, default=None, metavar="M", help="SGD momentum (0.9)")
-    s.add_argument(
-        "--weight-decay", type=float, default=None, metavar="WD", help="weight decay (5e-5)"
-    )
-    s.add_argument(
-        "--warmup-epochs", type=float, default=None, metavar="E", help="linear warm-up epochs (0)"
-    )
-    s.add_argument(
-        "--label-smoothing", type=float, default=None, metavar="EPS", help="label smoothing (0)"
-    )
-    s.add_argument(
-        "--zero-init-last-bn",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="start each residual branch's last BN at gamma 0, i.e. every block as the "
-        "identity (default on: deep sampled networks do not train in short schedules without it)",
-    )
-    s.add_argument(
-        "--seed", type=int, default=None, metavar="S", help="seed of init, order, augmentation (0)"
-    )
-    r = p.add_argument_group("run")
-    r.add_argument(
-        "--device", default=None, metavar="DEV", help="auto (default), cpu, cuda or cuda:N"
-    )
-    r.add_argument(
-        "--precision",
-        default=None,
-        metavar="P",
-        help="auto (default: bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16",
-    )
-    r.add_argument(
-        "--channels-last",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="channels_last memory format (default on)",
-    )
-    r.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        metavar="N",
-        help="torch intra-op threads on CPU (default: torch's)",
-    )
+    options, groups = add_train_options(p)
+    r = groups["run"]
     r.add_argument(
         "--save",
         default=None,
@@ -140,32 +62,43 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--json", action="store_true", help="print one JSON object (no progress output)")
     r.add_argument("--quiet", action="store_true", help="no progress output on stderr")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, train_options=options)
 
 
-_CONFIG_ARGS = (
-    "dataset",
-    "data_root",
-    "resize",
-    "subset",
-    "val_subset",
-    "subset_seed",
-    "augment",
-    "epochs",
-    "max_steps",
-    "batch_size",
-    "lr",
-    "momentum",
-    "weight_decay",
-    "warmup_epochs",
-    "label_smoothing",
-    "zero_init_last_bn",
-    "seed",
-    "device",
-    "precision",
-    "channels_last",
-    "threads",
-)
+# The dests of the training options (designspace sweep copies these options from this parser).
+_CONFIG_ARGS = tuple(o.dest for o in train_options())
+
+
+def check_args(args: argparse.Namespace) -> tuple[Architecture, TrainConfig]:
+    """The architecture and training configuration the arguments ask for, with everything
+    checked that needs no torch (settings, model, resolution, data folder, subset sizes,
+    checkpoint path): bad input is refused here, in well under a second."""
+    from designspace.datasets import check_subsets, require_root
+    from designspace.errors import DesignSpaceError
+    from designspace.trainconfig import TrainConfig, check_resolution
+
+    config = TrainConfig(**settings_from_args(args, args.train_options))
+    arch, _ = architecture_from_args(args)
+    check_resolution(arch, config.data.resolution)
+    root = require_root(config.data)
+    if root is not None and not root.is_dir():
+        raise DesignSpaceError(f"--data-root {root} is not a folder")
+    check_subsets(config.data)
+    if args.save is not None:
+        _check_save_path(Path(args.save))
+    return arch, config
+
+
+def _check_save_path(path: Path) -> None:
+    from designspace.errors import DesignSpaceError
+
+    if path.is_dir():
+        raise DesignSpaceError(f"--save {path} is a folder; name a file, e.g. {path / 'model.pt'}")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DesignSpaceError(f"--save {path}: {parent} is a file, not a folder")
+            break
 
 
 def _clean(value: Any) -> Any:
@@ -187,15 +120,13 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from designspace.data import describe, load_data, native_resolution
-    from designspace.train import TrainConfig, check_resolution, resolve_device, train
+    arch, config = check_args(args)  # before torch is imported
 
-    arch, _ = architecture_from_args(args)
-    settings = {k: getattr(args, k) for k in _CONFIG_ARGS if getattr(args, k) is not None}
-    config = TrainConfig(**settings)
+    from designspace.data import describe, load_data
+    from designspace.train import resolve_device, train
+
     device = resolve_device(config.device)
-    check_resolution(arch, config.resize or native_resolution(config.dataset))
-    data = load_data(config, device=device)
+    data = load_data(config.data, device=device)
     arch = arch.with_io(in_channels=data.in_channels, num_classes=data.num_classes)
     progress = not (args.json or args.quiet)
     if progress:
