@@ -90,6 +90,10 @@ def test_smoke_k2_workers_ran_at_the_same_time(smoke):
     assert report["settings"][0]["max_concurrent"] == 1
     # the rate is trials over the steady interval, as documented
     assert s["models_per_hour"] == pytest.approx(3600 * s["n_completed"] / s["steady_s"])
+    # a worker's own busy span is never longer than the setting's: the busy rate is >= the rate
+    assert s["models_per_hour_busy"] >= s["models_per_hour"] * (1 - 1e-9)
+    for w in s["workers"]:
+        assert Path(w["designspace"]) == ROOT / "designspace"  # this tree's package
 
 
 def test_smoke_reports_the_figures_the_gpu_run_needs(smoke):
