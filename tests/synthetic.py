@@ -28,7 +28,9 @@ class Truth:
 
     Indicators (shared_b, shared_g, widths_increase, depths_increase) add their coefficient
     when true; ``log2_b`` multiplies the mean log2 bottleneck ratio; ``e_fit`` multiplies the
-    fitted RegNet e_fit; ``depth_opt`` = (target, coefficient) adds coef * (depth - target)^2.
+    fitted RegNet e_fit; ``depth_opt`` = (target, coefficient) adds coef * (depth - target)^2;
+    ``b_one`` multiplies the fraction of stages with bottleneck ratio 1 (shared-b spaces: 0 or
+    1, so it is the error change of b = 1).
     """
 
     base: float = 0.30
@@ -38,6 +40,7 @@ class Truth:
     widths_increase: float = 0.0
     depths_increase: float = 0.0
     log2_b: float = 0.0
+    b_one: float = 0.0
     e_fit: float = 0.0
     depth_opt: tuple[float, float] | None = None
     extra: dict = field(default_factory=dict)
@@ -138,6 +141,9 @@ def make_results(
     for key in ("shared_b", "shared_g", "widths_increase", "depths_increase"):
         err += getattr(truth, key) * feats[key].to_numpy(dtype=float)
     err += truth.log2_b * np.log2(feats["b"].to_numpy(dtype=float))
+    if truth.b_one:
+        ones = [np.mean(np.asarray(x, dtype=float) == 1) for x in data["bottleneck_ratios"]]
+        err += truth.b_one * np.asarray(ones)
     if need_fit:
         err += truth.e_fit * feats["e_fit"].to_numpy(dtype=float)
     if truth.depth_opt is not None:

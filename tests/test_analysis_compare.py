@@ -1,4 +1,5 @@
-"""compare(): summary, area under the EDF, KS tests and verdicts; sample-size sensitivity."""
+"""compare(): summary, area under the EDF, KS tests, adjusted verdicts, effect sizes,
+equivalence; calibration on null populations; sample-size sensitivity."""
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ def test_compare_table_matches_numpy_and_scipy():
     a = rng.normal(0.40, 0.02, 120)
     b = rng.normal(0.40, 0.02, 90)
     c = rng.normal(0.37, 0.02, 100)
-    cmp = compare(frame({"A": a, "B": b, "C": c}), reference="A")
+    cmp = compare(frame({"A": a, "B": b, "C": c}), reference="A", n_boot=500)
     t = cmp.table
     for name, v in zip("ABC", (a, b, c), strict=True):
         q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
@@ -43,6 +44,61 @@ def test_compare_table_matches_numpy_and_scipy():
     assert pairs.loc[("B", "C"), "verdict"] == "worse"
     assert pairs.loc[("A", "B"), "ks"] == pytest.approx(stats.ks_2samp(a, b).statistic)
     assert len(cmp.pairs) == 3 and "pairwise" in str(cmp)
+    # Holm over the 3 pairs; the reference columns are the pair tests, adjusted
+    raw = pairs["p_value"].to_numpy()
+    order = np.argsort(raw)
+    holm = np.maximum.accumulate(raw[order] * (3 - np.arange(3)))
+    np.testing.assert_allclose(pairs["p_adjusted"].to_numpy()[order], np.minimum(holm, 1))
+    assert t.loc["C", "p_ref_adjusted"] == pytest.approx(pairs.loc[("A", "C"), "p_adjusted"])
+    assert cmp.interval_alpha == pytest.approx(0.05 / 3)
+
+
+def test_effect_sizes_match_direct_computation():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(0.30, 0.02, 60), rng.normal(0.31, 0.02, 45)
+    p = compare(frame({"A": a, "B": b}), n_boot=2000).pairs.iloc[0]
+    assert p["median_diff"] == pytest.approx(np.median(a) - np.median(b))
+    u = stats.mannwhitneyu(b, a).statistic  # pairs (b_j, a_i) with b_j > a_i: a wins
+    assert p["p_a_beats_b"] == pytest.approx(u / (60 * 45))
+    assert p["median_diff_low"] < p["median_diff"] < p["median_diff_high"]
+    assert p["p_a_beats_b_low"] < p["p_a_beats_b"] < p["p_a_beats_b_high"]
+    noisy = compare(frame({"A": a, "B": b}), n_boot=200, noise=0.004).pairs.iloc[0]
+    assert noisy["diff_over_noise"] == pytest.approx(p["median_diff"] / 0.004)
+
+
+def test_equivalence_is_claimed_only_when_shown():
+    rng = np.random.default_rng(8)
+    same = compare(
+        frame({"A": rng.normal(0.3, 0.01, 400), "B": rng.normal(0.3, 0.01, 400)}), n_boot=1000
+    ).pairs.iloc[0]
+    assert same["verdict"] == "equivalent" and same["equivalent"]
+    few = compare(
+        frame({"A": rng.normal(0.3, 0.02, 12), "B": rng.normal(0.3, 0.02, 12)}), n_boot=1000
+    ).pairs.iloc[0]
+    assert few["verdict"] == "indistinguishable" and not few["equivalent"]
+    shifted = compare(
+        frame({"A": rng.normal(0.3, 0.01, 400), "B": rng.normal(0.32, 0.01, 400)}), n_boot=1000
+    ).pairs.iloc[0]
+    assert shifted["verdict"] == "better" and not shifted["equivalent"]
+
+
+def test_null_populations_rarely_give_any_verdict():
+    """5 spaces x 48 models from one distribution, 80 replicates: with Holm the chance of
+    any better/worse verdict (family-wise error) stays near alpha = 0.05; unadjusted it does
+    not (the issue measured about one half with 10 spaces)."""
+    rng = np.random.default_rng(11)
+    names = [f"S{i}" for i in range(5)]
+    any_holm = any_none = 0
+    reps = 80
+    for _ in range(reps):
+        data = frame({k: rng.normal(0.25, 0.02, 48) for k in names})
+        holm = compare(data, n_boot=100)
+        any_holm += holm.pairs["verdict"].isin(["better", "worse"]).any()
+        any_none += (holm.pairs["p_value"] < 0.05).any()
+    # expected <= 4 of 80 at alpha 0.05 (Holm is conservative); 11 or more has probability
+    # below 0.5%
+    assert any_holm <= 10
+    assert any_none > any_holm + 5
 
 
 def test_area_under_edf_is_mean_of_edf_over_common_range():
@@ -69,9 +125,11 @@ def test_weighted_ks_with_unit_weights_is_the_asymptotic_test():
 
 def test_normalized_compare_runs_and_reports_range():
     data = make_results(("AnyNetXA", "AnyNetXE"), n=60, seed=3)
-    cmp = compare(data, normalize=True, bins=4)
+    cmp = compare(data, normalize=True, bins=4, n_boot=200)
     assert cmp.normalized and set(cmp.table.index) == {"AnyNetXA", "AnyNetXE"}
     assert (cmp.table["n"] <= 60).all()
+    auto = compare(data, normalize=True, n_boot=200)
+    assert any("complexity bins" in n for n in auto.notes)
 
 
 def test_compare_bad_input():
@@ -88,6 +146,13 @@ def test_compare_bad_input():
         compare(failed)
     with pytest.raises(DesignSpaceError, match="reference"):
         compare(frame({"A": rng.random(5), "B": rng.random(5)}), reference="Z")
+    two = frame({"A": rng.random(5), "B": rng.random(5)})
+    with pytest.raises(DesignSpaceError, match="adjustment"):
+        compare(two, adjust="sidak")
+    with pytest.raises(DesignSpaceError, match="margin"):
+        compare(two, margin=0)
+    with pytest.raises(DesignSpaceError, match="noise"):
+        compare(two, noise=-1.0)
 
 
 def test_failed_rows_are_excluded_and_counted():

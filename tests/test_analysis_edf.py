@@ -12,6 +12,7 @@ from designspace.analysis import (
     dkw_epsilon,
     edf,
     edfs,
+    max_common_bins,
     normalized_weights,
 )
 from designspace.errors import DesignSpaceError
@@ -100,12 +101,17 @@ def test_normalized_weights_sum_to_one_and_equalize_bins():
         np.testing.assert_allclose(np.bincount(b, weights=w[m], minlength=8), 1 / 8)
 
 
-def test_normalized_weights_with_empty_bin_still_sum_to_one():
-    c = np.array([0.0, 0.1, 0.2, 9.0, 10.0])
-    w = normalized_weights(c, None, bins=10)
-    assert w.sum() == pytest.approx(1.0)
-    # two non-empty bins ([0, 1) and [9, 10]) carry 1/2 each, shared by their models
-    np.testing.assert_allclose(w, [1 / 6, 1 / 6, 1 / 6, 1 / 4, 1 / 4])
+def test_an_empty_bin_is_an_error_that_names_it_and_suggests_fewer_bins():
+    c = np.array([0.0, 1.0, 2.0, 6.0, 9.0, 10.0, 0.5, 5.5, 9.5])
+    g = np.array(["a"] * 6 + ["b"] * 3)
+    # common range [0.5, 9.5]; 10 bins of 0.9: group a has 1 | 2 | - ...
+    with pytest.raises(DesignSpaceError, match=r"bin 3 of 10 .*group 'a'.*use 3 bins or fewer"):
+        normalized_weights(c, g, bins=10)
+    # 4 bins leave [2.75, 5) empty in a; 3 bins [0.5, 3.5, 6.5, 9.5]: a 1, 2 | 6 | 9; b one each
+    assert max_common_bins(c, g, upper=10) == 3
+    w = normalized_weights(c, g, bins=3)
+    # the NDS formula 1 / (count in bin x bins); 0 outside the common range
+    np.testing.assert_allclose(w, [0, 1 / 6, 1 / 6, 1 / 3, 1 / 3, 0, 1 / 3, 1 / 3, 1 / 3])
 
 
 def test_normalized_weights_log_bins_and_errors():
@@ -122,7 +128,7 @@ def test_edfs_of_results_exclude_failed_models():
     out = edfs(data, by="space")
     assert set(out) == {"AnyNetXA", "AnyNetXE"}
     assert all(f.n == 30 for f in out.values())
-    norm = edfs(data, by="space", normalize=True, bins=3)
+    norm = edfs(data, by="space", normalize=True)
     assert all(0 < f.n <= 30 for f in norm.values())
     with pytest.raises(DesignSpaceError, match="empty"):
         edfs(pd.DataFrame(columns=["val_top1_err", "space"]))

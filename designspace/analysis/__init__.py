@@ -30,6 +30,7 @@ from designspace.analysis.edf import (
     dkw_epsilon,
     edf,
     edfs,
+    max_common_bins,
     normalized_weights,
 )
 from designspace.analysis.features import add_features
@@ -43,10 +44,31 @@ from designspace.analysis.fit import (
     quantized_widths,
 )
 from designspace.analysis.load import load_results
-from designspace.analysis.rules import derive_rules
+from designspace.analysis.multiplicity import adjust_pvalues, interval_alpha
+from designspace.analysis.noise import NoiseFloor, noise_floor, noise_table, seed_agreement
+from designspace.analysis.preferences import preferences
+from designspace.analysis.rules import (
+    NESTED_STEPS,
+    Step,
+    derive_rules,
+    nested_rules,
+    observational_rules,
+)
 from designspace.analysis.search import expected_best, min_of_k_probabilities, search_efficiency
 
 __all__ = [
+    "NESTED_STEPS",
+    "NoiseFloor",
+    "Step",
+    "adjust_pvalues",
+    "interval_alpha",
+    "max_common_bins",
+    "nested_rules",
+    "noise_floor",
+    "noise_table",
+    "observational_rules",
+    "preferences",
+    "seed_agreement",
     "EDF",
     "Comparison",
     "FitGrid",

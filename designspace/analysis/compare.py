@@ -9,9 +9,15 @@ Definitions used throughout:
 * **KS** (two-sample Kolmogorov-Smirnov): ``D = max |F_a - F_b|``; unweighted p-values are
   scipy's ``ks_2samp`` (exact for small samples); weighted (normalized) EDFs use the asymptotic
   distribution with Kish effective sample sizes.
-* **verdict** of a against b at level ``alpha``: "indistinguishable" when p >= alpha, else
-  "better" when a's EDF lies above b's at the largest gap (a has more low-error models), else
-  "worse".
+* **multiplicity**: :func:`compare` tests every unordered pair of groups (the reference's
+  tests are among them) and adjusts the p-values over that family (Holm by default, see
+  :mod:`.multiplicity`); verdicts use the adjusted p-values and intervals the adjusted level.
+* **verdict** of a against b: "better" / "worse" when the adjusted KS p-value is below alpha
+  (better = a's EDF lies above b's at the largest gap: more low-error models); otherwise
+  "equivalent" when the two one-sided tests (TOST) show |median(a) - median(b)| < ``margin``
+  at the adjusted level, else "indistinguishable" (no difference shown, none ruled out).
+* **effect sizes** (:mod:`.effects`): difference of medians and P(a random model of a beats
+  one of b), with percentile-bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ from designspace.analysis._data import (
     group_order,
     usable,
 )
-from designspace.analysis.edf import normalized_weights
+from designspace.analysis.edf import max_common_bins, normalized_weights
+from designspace.analysis.effects import interval, p_beats, resample, tost_pvalue
+from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
 
@@ -104,9 +112,13 @@ class Comparison:
     """Result of :func:`compare`.
 
     ``table``: one row per group (index = group name) with n, min, q1, median, q3, mean, auc,
-    and KS statistic / p-value / verdict against the reference (errors as fractions).
-    ``pairs``: one row per unordered pair (a, b) with ks, p_value, verdict (a relative to b),
-    median_diff (a - b).
+    and against the reference: ks_ref, p_ref (raw), p_ref_adjusted, verdict_ref,
+    median_diff_ref (group - reference).
+    ``pairs``: one row per unordered pair (a, b) with n_a, n_b, ks, p_value, p_adjusted,
+    verdict (a relative to b), median_diff (a - b) and its interval median_diff_low / _high,
+    p_a_beats_b and its interval, p_equivalence (TOST, raw) and p_equivalence_adjusted,
+    equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan without ``noise``).
+    Intervals are at level 1 - ``interval_alpha``.
     """
 
     table: pd.DataFrame
@@ -119,12 +131,19 @@ class Comparison:
     error_range: tuple[float, float]
     n_excluded: int = 0
     notes: list[str] = field(default_factory=list)
+    adjust: str = "holm"
+    margin: float = 0.005
+    n_boot: int = 2000
+    interval_alpha: float = 0.05
+    noise_sd: float | None = None
 
     def __str__(self) -> str:
         head = (
             f"{self.metric} by {self.by or 'all'}"
             f"{' (complexity-normalized)' if self.normalized else ''}; reference "
-            f"{self.reference}; KS level {self.alpha:g}; auc over error range "
+            f"{self.reference}; KS level {self.alpha:g} with {self.adjust} adjustment over "
+            f"{len(self.pairs)} pairs; equivalence margin {self.margin:g}; intervals at "
+            f"{1 - self.interval_alpha:.4g}; auc over error range "
             f"[{self.error_range[0]:.4f}, {self.error_range[1]:.4f}]"
         )
         lines = [head, self.table.to_string(float_format=lambda x: f"{x:.4f}")]
@@ -154,6 +173,38 @@ def summary(data: pd.DataFrame, by: str | None = GROUP, metric: str = METRIC) ->
     return out
 
 
+PAIR_COLUMNS = [
+    "a",
+    "b",
+    "n_a",
+    "n_b",
+    "ks",
+    "p_value",
+    "p_adjusted",
+    "verdict",
+    "median_diff",
+    "median_diff_low",
+    "median_diff_high",
+    "p_a_beats_b",
+    "p_a_beats_b_low",
+    "p_a_beats_b_high",
+    "p_equivalence",
+    "p_equivalence_adjusted",
+    "equivalent",
+    "diff_over_noise",
+]
+
+
+def noise_sd_of(noise: float | object | None) -> float | None:
+    """The seed-to-seed sd from a number or a NoiseFloor-like object (``.sd``), or None."""
+    if noise is None:
+        return None
+    sd = float(getattr(noise, "sd", noise))
+    if not np.isfinite(sd) or sd <= 0:
+        raise DesignSpaceError(f"the noise sd must be a positive number, got {sd}")
+    return sd
+
+
 def compare(
     data: pd.DataFrame,
     by: str = GROUP,
@@ -162,16 +213,33 @@ def compare(
     alpha: float = 0.05,
     normalize: bool = False,
     complexity: str = COMPLEXITY,
-    bins: int = 10,
+    bins: int | None = None,
+    adjust: str = "holm",
+    margin: float = 0.005,
+    n_boot: int = 2000,
+    seed: int = 0,
+    noise: float | object | None = None,
 ) -> Comparison:
     """Compare the ``metric`` distributions of the groups of ``by`` (default: design spaces).
 
-    ``reference`` defaults to the first group in sorted order. With ``normalize`` all
-    statistics use NDS complexity-normalized weights over the common ``complexity`` range (models
-    outside it are dropped). Raises DesignSpaceError with fewer than two groups.
+    ``reference`` defaults to the first group in sorted order. Every unordered pair is tested
+    (KS) and the p-values are adjusted over the pairs by ``adjust`` ("holm" | "bh" | "none");
+    equivalence (TOST on the difference of medians, ``margin`` in error units) is a second
+    family adjusted the same way. Effect-size intervals use ``n_boot`` bootstrap resamples
+    (``seed``) at the adjusted level. ``noise`` (seed-to-seed sd, or a NoiseFloor) adds
+    diff_over_noise. With ``normalize`` all statistics use NDS complexity-normalized weights
+    over the common ``complexity`` range in ``bins`` equal bins (None: the most bins, up to
+    10, that leave no bin empty in any group); models outside it are dropped. Raises
+    DesignSpaceError with fewer than two groups.
     """
     if not 0 < alpha < 1:
         raise DesignSpaceError(f"alpha must be in (0, 1), got {alpha}")
+    check_method(adjust)
+    if not margin > 0:
+        raise DesignSpaceError(f"the equivalence margin must be > 0 (error units), got {margin}")
+    if n_boot < 100:
+        raise DesignSpaceError(f"n_boot must be at least 100, got {n_boot}")
+    noise_sd = noise_sd_of(noise)
     u = usable(data, metric, [by] + ([complexity] if normalize else []), "compare")
     d = u.data
     labels = group_labels(d, by)
@@ -189,8 +257,13 @@ def compare(
         )
     values = d[metric].to_numpy(dtype=float)
     weights = np.ones(values.size)
+    notes = [u.note()] if u.n_excluded else []
     if normalize:
-        weights = normalized_weights(d[complexity].to_numpy(dtype=float), labels, bins=bins)
+        c = d[complexity].to_numpy(dtype=float)
+        if bins is None:
+            bins = max_common_bins(c, labels, upper=10)
+            notes.append(f"{bins} complexity bins (the most, up to 10, with no empty bin)")
+        weights = normalized_weights(c, labels, bins=bins)
     inside = weights > 0
     lo, hi = float(values[inside].min()), float(values[inside].max())
 
@@ -198,11 +271,13 @@ def compare(
         m = (labels == name) & inside
         return values[m], (weights[m] if normalize else None)
 
+    rng = np.random.default_rng(seed)
+    boots = {name: resample(*part(name), n_boot, rng) for name in names}
     rows = {}
     for name in names:
         v, w = part(name)
         q1, med, q3 = _quantiles(v, w, [0.25, 0.5, 0.75])
-        row = dict(
+        rows[name] = dict(
             n=v.size,
             min=v.min(),
             q1=q1,
@@ -211,38 +286,86 @@ def compare(
             mean=np.average(v, weights=w),
             auc=area_under_edf(v, lo, hi, w),
         )
-        if name == reference:
-            row.update(ks_ref=0.0, p_ref=1.0, verdict_ref="reference")
-        else:
-            r = ks_test(v, part(reference)[0], w, part(reference)[1])
-            row.update(ks_ref=r.statistic, p_ref=r.pvalue, verdict_ref=verdict(r, alpha))
-        rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = by
 
     pair_rows = []
+    diffs = []
     for a, b in combinations(names, 2):
         (va, wa), (vb, wb) = part(a), part(b)
         r = ks_test(va, vb, wa, wb)
+        diff = boots[a].boot_medians() - boots[b].boot_medians()
+        beats, beats_boot = p_beats(boots[a], boots[b])
+        diffs.append((diff, beats_boot))
         pair_rows.append(
             dict(
                 a=a,
                 b=b,
+                n_a=va.size,
+                n_b=vb.size,
                 ks=r.statistic,
                 p_value=r.pvalue,
-                verdict=verdict(r, alpha),
-                median_diff=table.at[a, "median"] - table.at[b, "median"],
+                _sign=r.sign,
+                median_diff=rows[a]["median"] - rows[b]["median"],
+                p_a_beats_b=beats,
+                p_equivalence=tost_pvalue(diff, margin),
             )
         )
-    pairs = pd.DataFrame(pair_rows, columns=["a", "b", "ks", "p_value", "verdict", "median_diff"])
-    notes = [u.note()] if u.n_excluded else []
+    pairs = pd.DataFrame(pair_rows)
+    pairs["p_adjusted"] = adjust_pvalues(pairs["p_value"].to_numpy(), adjust)
+    pairs["p_equivalence_adjusted"] = adjust_pvalues(pairs["p_equivalence"].to_numpy(), adjust)
+    different = pairs["p_adjusted"].to_numpy() < alpha
+    pairs["equivalent"] = pairs["p_equivalence_adjusted"].to_numpy() < alpha
+    pairs["verdict"] = [
+        ("better" if s > 0 else "worse") if dif else ("equivalent" if eq else "indistinguishable")
+        for s, dif, eq in zip(pairs["_sign"], different, pairs["equivalent"], strict=True)
+    ]
+    level = interval_alpha(alpha, len(pairs), adjust, int(different.sum()))
+    for col, k in (("median_diff", 0), ("p_a_beats_b", 1)):
+        bounds = np.array([interval(x[k], level) for x in diffs])
+        pairs[f"{col}_low"], pairs[f"{col}_high"] = bounds[:, 0], bounds[:, 1]
+    pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
+    pairs = pairs[PAIR_COLUMNS].copy()
+
+    ref = {}
+    flip = {"better": "worse", "worse": "better"}
+    for p in pairs.itertuples():
+        if p.a == reference:
+            ref[p.b] = (
+                p.ks,
+                p.p_value,
+                p.p_adjusted,
+                flip.get(p.verdict, p.verdict),
+                -p.median_diff,
+            )
+        elif p.b == reference:
+            ref[p.a] = (p.ks, p.p_value, p.p_adjusted, p.verdict, p.median_diff)
+    ref[reference] = (0.0, 1.0, 1.0, "reference", 0.0)
+    for i, col in enumerate(
+        ("ks_ref", "p_ref", "p_ref_adjusted", "verdict_ref", "median_diff_ref")
+    ):
+        table[col] = [ref[name][i] for name in table.index]
     if normalize and (~inside).any():
         notes.append(
             f"{int((~inside).sum())} models outside the common {complexity} range "
             f"were left out of the normalized comparison"
         )
     return Comparison(
-        table, pairs, metric, by, reference, alpha, normalize, (lo, hi), u.n_excluded, notes
+        table,
+        pairs,
+        metric,
+        by,
+        reference,
+        alpha,
+        normalize,
+        (lo, hi),
+        u.n_excluded,
+        notes,
+        adjust,
+        margin,
+        n_boot,
+        level,
+        noise_sd,
     )
 
 

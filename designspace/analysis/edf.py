@@ -137,6 +137,52 @@ def common_range(
     return float(lo), float(hi)
 
 
+def _bin_index(
+    c: np.ndarray, lo: float, hi: float, bins: int, log: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bin of every value among ``bins`` equal bins of [lo, hi] (hi in the last) and the mask
+    of values inside the range."""
+    t = np.log(c) if log else c
+    tlo, thi = (np.log(lo), np.log(hi)) if log else (lo, hi)
+    inside = np.isfinite(t) & (c >= lo) & (c <= hi)
+    if thi > tlo:
+        b = np.floor((t - tlo) / (thi - tlo) * bins)
+        b = np.clip(np.nan_to_num(b, nan=0.0), 0, bins - 1).astype(int)
+    else:
+        b = np.zeros(c.size, dtype=int)
+    return b, inside
+
+
+def _groups(complexity: np.ndarray, groups: object) -> tuple[np.ndarray, np.ndarray]:
+    c = np.asarray(complexity, dtype=float)
+    gr = np.zeros(c.size, dtype=object) if groups is None else np.asarray(groups, dtype=object)
+    if gr.size != c.size:
+        raise DesignSpaceError("normalized_weights: complexity and groups differ in length")
+    return c, gr
+
+
+def max_common_bins(
+    complexity: np.ndarray | pd.Series,
+    groups: np.ndarray | pd.Series | None = None,
+    log: bool = False,
+    upper: int = 10,
+    range: tuple[float, float] | None = None,
+) -> int:
+    """The largest number of equal bins (<= ``upper``) of the common complexity range in which
+    no group has an empty bin (1 always works: every group has a model in the common range)."""
+    c, gr = _groups(complexity, groups)
+    lo, hi = range if range is not None else common_range(c, gr, log)
+    for bins in np.arange(upper, 0, -1):
+        b, inside = _bin_index(c, lo, hi, int(bins), log)
+        if all(
+            np.all(np.bincount(b[(gr == g) & inside], minlength=bins) > 0) for g in np.unique(gr)
+        ):
+            return int(bins)
+    raise DesignSpaceError(
+        f"a group has no model inside the common complexity range [{lo:g}, {hi:g}]"
+    )
+
+
 def normalized_weights(
     complexity: np.ndarray | pd.Series,
     groups: np.ndarray | pd.Series | None = None,
@@ -147,26 +193,18 @@ def normalized_weights(
     """NDS complexity-normalization weights, one per model (0 outside the common range).
 
     The common complexity range of all groups (or ``range``) is split into ``bins`` equal-width
-    bins (equal width in log space when ``log``). A model in a bin holding ``c`` models of its
-    group gets weight ``1 / (c * B)`` with ``B`` the number of that group's non-empty bins, so
-    every non-empty bin carries the same total weight ``1 / B`` and each group's weights sum to
-    1 (``B = bins`` when every bin is populated, the NDS formula).
+    bins (equal width in log space when ``log``), the same bins for every group. A model in a
+    bin holding ``c`` models of its group gets the NDS weight ``1 / (c * bins)``: every bin
+    carries 1 / bins, so all groups get the same (uniform) complexity distribution and each
+    group's weights sum to 1. A bin that is empty in some group would break that; it raises
+    DesignSpaceError naming the group and the bin and the bin count that would work
+    (:func:`max_common_bins`).
     """
-    c = np.asarray(complexity, dtype=float)
-    gr = np.zeros(c.size, dtype=object) if groups is None else np.asarray(groups, dtype=object)
-    if gr.size != c.size:
-        raise DesignSpaceError("normalized_weights: complexity and groups differ in length")
-    if bins < 1:
-        raise DesignSpaceError(f"bins must be >= 1, got {bins}")
+    c, gr = _groups(complexity, groups)
+    if not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise DesignSpaceError(f"bins must be an integer >= 1, got {bins}")
     lo, hi = range if range is not None else common_range(c, gr, log)
-    t = np.log(c) if log else c
-    tlo, thi = (np.log(lo), np.log(hi)) if log else (lo, hi)
-    inside = np.isfinite(t) & (c >= lo) & (c <= hi)
-    if thi > tlo:
-        b = np.floor((t - tlo) / (thi - tlo) * bins)
-        b = np.clip(np.nan_to_num(b, nan=0.0), 0, bins - 1).astype(int)  # hi falls in last bin
-    else:
-        b = np.zeros(c.size, dtype=int)
+    b, inside = _bin_index(c, lo, hi, int(bins), log)
     w = np.zeros(c.size)
     for name in np.unique(gr):
         m = (gr == name) & inside
@@ -175,8 +213,17 @@ def normalized_weights(
                 f"group {name!r} has no model inside the common complexity range [{lo:g}, {hi:g}]"
             )
         counts = np.bincount(b[m], minlength=bins)
-        nonempty = int(np.count_nonzero(counts))
-        w[m] = 1.0 / (counts[b[m]] * nonempty)
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            edges = np.geomspace(lo, hi, bins + 1) if log else np.linspace(lo, hi, bins + 1)
+            k = empty[0]
+            fits = max_common_bins(c, gr, log, upper=int(bins), range=(lo, hi))
+            raise DesignSpaceError(
+                f"complexity bin {k + 1} of {bins} [{edges[k]:.4g}, {edges[k + 1]:.4g}] holds no "
+                f"model of group {name!r} ({empty.size} empty bin(s)); NDS normalization needs "
+                f"every bin populated in every group: use {fits} bins or fewer"
+            )
+        w[m] = 1.0 / (counts[b[m]] * bins)
     return w
 
 
@@ -186,19 +233,23 @@ def edfs(
     metric: str = METRIC,
     normalize: bool = False,
     complexity: str = COMPLEXITY,
-    bins: int = 10,
+    bins: int | None = None,
     log: bool = False,
 ) -> dict[str, EDF]:
     """One EDF of ``metric`` per group of ``by`` (status != "ok" rows excluded).
 
     With ``normalize`` the EDFs are NDS complexity-normalized over the groups' common range of
-    ``complexity`` (see :func:`normalized_weights`).
+    ``complexity`` (see :func:`normalized_weights`) in ``bins`` bins (None: the most, up to
+    10, that leave no bin empty in any group).
     """
     u = usable(data, metric, [complexity] if normalize else [], "EDF").data
     labels = group_labels(u, by)
     w = None
     if normalize:
-        w = normalized_weights(u[complexity].to_numpy(dtype=float), labels, bins=bins, log=log)
+        c = u[complexity].to_numpy(dtype=float)
+        if bins is None:
+            bins = max_common_bins(c, labels, log=log, upper=10)
+        w = normalized_weights(c, labels, bins=bins, log=log)
     out = {}
     for name in sorted(set(labels)):
         m = labels == name

@@ -5,10 +5,15 @@ For a model with per-block widths ``w_j`` (j = 0..d-1, d fixed by the model), se
 
     u_j = w0 + wa * j;  s_j = round(log(u_j / w0) / log(wm));  w_pred_j = round(w0 * wm^s_j / q) * q
 
-(numpy rounding, half to even) matches best, measured by the fit error
-``e_fit = mean_j |log w_j - log w_pred_j|`` (natural log). The search is a coarse grid
-(:class:`FitGrid`) evaluated for all models of the same depth at once, then ``refine`` rounds of
-a finer local grid around each model's best point. Widths are channels; e_fit is unitless.
+(numpy rounding, half to even; the one implementation is
+:func:`designspace.regnet.quantized_widths`) matches best, measured by the fit error
+``e_fit = mean_j |log w_j - log w_pred_j|`` (natural log). The search: a coarse grid
+(:class:`FitGrid`: w0 multiples of q, wa >= 0, wm from 1.05 to 8) evaluated for all models of
+the same depth at once, then ``refine`` rounds of a finer local grid around each of the
+model's ``starts`` best grid points (plus the best point at the w0 nearest the model's first
+width); the best refined point wins. Fits whose wm or wa ends at the grid's limit are flagged
+(``fit_at_edge``): there the range, not the data, decided the fit. Widths are channels; e_fit
+is unitless.
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ import pandas as pd
 
 from designspace.analysis._data import block_widths as _block_widths
 from designspace.errors import DesignSpaceError
+from designspace.regnet import quantized_widths
+
+__all__ = [
+    "FitGrid",
+    "RegNetFit",
+    "fit_block_widths",
+    "fit_regnet",
+    "fit_widths",
+    "quantized_widths",
+]
 
 
 def _default_w0() -> tuple[float, ...]:
@@ -32,26 +47,26 @@ def _default_wa() -> tuple[float, ...]:
 
 
 def _default_wm() -> tuple[float, ...]:
-    return tuple(np.linspace(1.5, 3.0, 11).round(4).tolist())
+    return tuple(np.geomspace(1.05, 8.0, 28).round(4).tolist())
 
 
 @dataclass(frozen=True)
 class FitGrid:
     """The coarse search grid (w0 in channels, wa in channels per block, wm > 1) and quantum q.
 
-        Defaults cover DDS's RegNet space (w0 < 256, wa < 256, 1.5 <= wm <= 3) plus wider first
-        widths and slopes for fitting AnyNet models. The ``starts`` best grid points of each model
-    are refined by ``refine`` rounds of a local grid (w0 in steps of q, wa and wm 4x finer each
-    round, staying inside the grid's wa and wm ranges).
+    Defaults cover DDS's RegNet space (w0 < 256, wa < 256, 1.5 <= wm <= 3) and well beyond it
+    (w0 to 1024, wa to 512, wm from 1.05 to 8) for fitting AnyNet models. The ``starts`` best
+    grid points of each model are refined by ``refine`` rounds of a local grid (w0 in steps of
+    q, wa and wm 4x finer each round, staying inside the grid's wa and wm ranges).
     """
 
     w0: tuple[float, ...] = field(default_factory=_default_w0)
     wa: tuple[float, ...] = field(default_factory=_default_wa)
     wm: tuple[float, ...] = field(default_factory=_default_wm)
     q: int = 8
-    starts: int = 4
+    starts: int = 8
     refine: int = 6
-    keep_starts: int = 2
+    keep_starts: int = 3
 
     def __post_init__(self) -> None:
         if min(self.w0) <= 0 or min(self.wa) < 0 or min(self.wm) <= 1 or self.q < 1:
@@ -62,57 +77,29 @@ class FitGrid:
 
 @dataclass(frozen=True)
 class RegNetFit:
-    """Best (w0, wa, wm) for one model, its fit error and the predicted per-block widths."""
+    """Best (w0, wa, wm) for one model, its fit error, the predicted per-block widths, and
+    whether wm or wa sits at the search grid's limit (``at_edge``)."""
 
     w0: float
     wa: float
     wm: float
     e_fit: float
     widths: np.ndarray
-
-
-def quantized_widths(
-    d: int,
-    w0: float | np.ndarray,
-    wa: float | np.ndarray,
-    wm: float | np.ndarray,
-    q: int = 8,
-) -> np.ndarray:
-    """Per-block widths of the quantized linear rule, broadcast over (w0, wa, wm).
-
-    Returns float array of shape ``broadcast(w0, wa, wm).shape + (d,)`` holding whole
-    multiples of ``q`` (same rule as ``designspace.regnet.regnet_widths``).
-    """
-    w0 = np.asarray(w0, dtype=float)[..., None]
-    wa = np.asarray(wa, dtype=float)[..., None]
-    wm = np.asarray(wm, dtype=float)[..., None]
-    u = w0 + wa * np.arange(d)
-    s = np.round(np.log(u / w0) / np.log(wm))
-    return np.round(w0 * np.power(wm, s) / q) * q
+    at_edge: bool = False
 
 
 def _log_widths_grid(d: int, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, q: int) -> np.ndarray:
-    """log of the quantized widths for per-row product grids, shape (R, A, B, C, d).
-
-    ``w0`` (R, A), ``wa`` (R, B), ``wm`` (R, C). Bit-identical to :func:`quantized_widths` on
-    every grid point, but the logs of u_j / w0 are taken once per (w0, wa) and the quantized
-    widths once per (w0, wm, s): the expensive functions run on small tables, and the full
-    grid only divides, rounds and gathers.
-    """
-    r, a, c = w0.shape[0], w0.shape[1], wm.shape[1]
-    j = np.arange(d)
-    u = w0[:, :, None, None] + wa[:, None, :, None] * j  # (R, A, B, d)
-    log_ratio = np.log(u / w0[:, :, None, None])
-    s = np.round(log_ratio[:, :, :, None, :] / np.log(wm)[:, None, None, :, None])
-    k = int(s.max()) + 1
-    power = np.power(wm[:, :, None], np.arange(k, dtype=float))  # (R, C, K)
-    table = np.log(np.round(w0[:, :, None, None] * power[:, None, :, :] / q) * q)  # (R,A,C,K)
-    flat = (
-        (np.arange(r)[:, None, None] * a + np.arange(a)[None, :, None]) * c
-        + np.arange(c)[None, None, :]
-    ) * k  # (R, A, C) offsets into the table
-    idx = flat[:, :, None, :, None] + s.astype(np.intp)  # (R, A, B, C, d)
-    return table.ravel()[idx]
+    """log of the rule's widths on per-row product grids: w0 (R, A), wa (R, B), wm (R, C) ->
+    (R, A, B, C, d), computed by :func:`designspace.regnet.quantized_widths`."""
+    return np.log(
+        quantized_widths(
+            d,
+            w0[:, :, None, None],
+            wa[:, None, :, None],
+            wm[:, None, None, :],
+            q,
+        )
+    )
 
 
 def _fit_same_depth(
@@ -126,22 +113,25 @@ def _fit_same_depth(
     log_p = log_p.reshape(-1, d).astype(np.float32)  # (G, d), G ordered as (w0, wa, wm)
     p0, pa, pm = (v.ravel() for v in np.meshgrid(g0, ga, gm, indexing="ij"))
     k = min(grid.starts, p0.size)
-    starts = np.empty((m, k + 1), dtype=int)
+    k_own = min(max(1, grid.starts // 2), ga.size * gm.size)
+    starts = np.empty((m, k + k_own), dtype=int)
     chunk = max(1, int(4e6 // log_p.size))
     lw32 = log_w.astype(np.float32)
-    # the rule reproduces w0 as the first block width, so the best grid point whose w0 is
-    # nearest the model's first width is always one of the starts
+    # the rule reproduces w0 as the first block width, so the best grid points whose w0 is
+    # nearest the model's first width are always among the starts
     near = g0[np.argmin(np.abs(widths[:, :1] - g0[None, :]), axis=1)]
     for lo in range(0, m, chunk):
         e = np.abs(lw32[lo : lo + chunk, None, :] - log_p[None]).mean(axis=-1)
         starts[lo : lo + chunk, :k] = np.argpartition(e, k - 1, axis=1)[:, :k]
         own = p0[None, :] == near[lo : lo + chunk, None]
-        starts[lo : lo + chunk, k] = np.argmin(np.where(own, e, np.inf), axis=1)
-    k += 1
+        starts[lo : lo + chunk, k:] = np.argpartition(np.where(own, e, np.inf), k_own - 1, axis=1)[
+            :, :k_own
+        ]
+    k += k_own
     # refine the k best coarse points of every model: rows are (model, start) pairs
     owner = np.repeat(np.arange(m), k)
     w0, wa, wm = p0[starts.ravel()], pa[starts.ravel()], pm[starts.ravel()]
-    wa_ratio, wm_step = _ratio_step(grid.wa), _lin_step(grid.wm)
+    wa_ratio, wm_ratio = _ratio_step(grid.wa), _ratio_step(grid.wm)
     wa_max, wm_lo, wm_hi = max(grid.wa), min(grid.wm), max(grid.wm)
     small = np.concatenate([[0.0], np.geomspace(0.05, 1.0, 8)])
     for round_ in range(grid.refine):
@@ -156,7 +146,7 @@ def _fit_same_depth(
         # wa = 0 (constant widths) has no scale to multiply: explore small slopes instead
         ca = np.where(wa[:, None] > 0, wa[:, None] * oa[None, :], small[None, :])
         ca = np.minimum(ca, wa_max)
-        cm = np.clip(wm[:, None] + wm_step * np.linspace(-1, 1, 9)[None, :], wm_lo, wm_hi)
+        cm = np.clip(wm[:, None] * wm_ratio ** np.linspace(-1, 1, 9)[None, :], wm_lo, wm_hi)
         rows = w0.size
         best = np.empty(rows, dtype=int)
         step = max(1, int(4e6 // (c0.shape[1] * 81 * d)))
@@ -169,7 +159,7 @@ def _fit_same_depth(
         idx = np.arange(rows)
         w0, wa, wm = c0[idx, i0], ca[idx, ia], cm[idx, im]
         wa_ratio = wa_ratio**0.25
-        wm_step /= 4
+        wm_ratio = wm_ratio**0.25
     e_fit = _exact_errors(log_w[owner], w0, wa, wm, grid.q)
     pick = np.argmin(e_fit.reshape(m, k), axis=1) + np.arange(m) * k
     return w0[pick], wa[pick], wm[pick], e_fit[pick]
@@ -188,11 +178,6 @@ def _ratio_step(values: Sequence[float]) -> float:
     return float(np.max(v[1:] / v[:-1])) if v.size > 1 else 2.0
 
 
-def _lin_step(values: Sequence[float]) -> float:
-    v = np.sort(np.asarray(values, dtype=float))
-    return float(np.max(np.diff(v))) if v.size > 1 else 0.1
-
-
 def fit_widths(widths: Sequence[float], grid: FitGrid | None = None) -> RegNetFit:
     """Fit the quantized linear rule to one model's per-block widths (channels)."""
     w = np.asarray(widths, dtype=float)
@@ -201,7 +186,34 @@ def fit_widths(widths: Sequence[float], grid: FitGrid | None = None) -> RegNetFi
     grid = grid or FitGrid()
     w0, wa, wm, e = _fit_same_depth(w[None, :], grid)
     pred = quantized_widths(w.size, w0[0], wa[0], wm[0], grid.q).astype(int)
-    return RegNetFit(float(w0[0]), float(wa[0]), float(wm[0]), float(e[0]), pred)
+    edge = bool(at_edge(w[None, :], w0, wa, wm, e, grid)[0])
+    return RegNetFit(float(w0[0]), float(wa[0]), float(wm[0]), float(e[0]), pred, edge)
+
+
+def at_edge(
+    widths: np.ndarray,
+    w0: np.ndarray,
+    wa: np.ndarray,
+    wm: np.ndarray,
+    e_fit: np.ndarray,
+    grid: FitGrid,
+) -> np.ndarray:
+    """True where the search range, not the data, may have stopped a fit: wm lies within half
+    a coarse grid step (a factor sqrt of the grid's wm ratio) of the grid's lower or upper
+    limit, or moving wm to a limit (or wa to its upper limit) fits as well as the best point
+    (e_fit is piecewise constant, so the optimum's plateau reaches the limit). ``widths``
+    (M, d)."""
+    log_w = np.log(np.asarray(widths, dtype=float))
+    lo, hi = min(grid.wm), max(grid.wm)
+    half = np.sqrt(_ratio_step(grid.wm))
+    edge = (np.asarray(wm) <= lo * half) | (np.asarray(wm) >= hi / half)
+    for alt_wa, alt_wm in (
+        (wa, np.full_like(wm, lo)),
+        (wa, np.full_like(wm, hi)),
+        (np.full_like(wa, max(grid.wa)), wm),
+    ):
+        edge |= _exact_errors(log_w, w0, alt_wa, alt_wm, grid.q) <= e_fit + 1e-12
+    return edge
 
 
 def fit_block_widths(
@@ -209,26 +221,33 @@ def fit_block_widths(
 ) -> pd.DataFrame:
     """Fit many models' per-block widths at once (models of equal depth share the grid).
 
-    Returns columns fit_w0, fit_wa, fit_wm, e_fit, one row per input model in order.
+    Returns columns fit_w0, fit_wa, fit_wm, e_fit, fit_at_edge (bool, see :func:`at_edge`),
+    one row per input model in order.
     """
     grid = grid or FitGrid()
     arrays = [np.asarray(w, dtype=float) for w in widths]
     out = np.full((len(arrays), 4), np.nan)
+    edge = np.zeros(len(arrays), dtype=bool)
     by_depth: dict[int, list[int]] = {}
     for i, w in enumerate(arrays):
         if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0):
             raise DesignSpaceError(f"model {i}: block widths must be positive numbers")
         by_depth.setdefault(w.size, []).append(i)
     for idx in by_depth.values():
-        w0, wa, wm, e = _fit_same_depth(np.stack([arrays[i] for i in idx]), grid)
+        stacked = np.stack([arrays[i] for i in idx])
+        w0, wa, wm, e = _fit_same_depth(stacked, grid)
         out[idx] = np.column_stack([w0, wa, wm, e])
-    return pd.DataFrame(out, columns=["fit_w0", "fit_wa", "fit_wm", "e_fit"])
+        edge[idx] = at_edge(stacked, w0, wa, wm, e, grid)
+    frame = pd.DataFrame(out, columns=["fit_w0", "fit_wa", "fit_wm", "e_fit"])
+    frame["fit_at_edge"] = edge
+    return frame
 
 
 def fit_regnet(data: pd.DataFrame, grid: FitGrid | None = None) -> pd.DataFrame:
     """Fit the RegNet rule to every row of a results table (uses its depths/widths lists).
 
-    Returns a DataFrame indexed like ``data`` with fit_w0, fit_wa, fit_wm and e_fit. All rows
+    Returns a DataFrame indexed like ``data`` with fit_w0, fit_wa, fit_wm, e_fit and
+    fit_at_edge. All rows
     are fitted (the status filter is the caller's business: the fit is about architectures).
     """
     if len(data) == 0:

@@ -1,0 +1,216 @@
+"""Which values of a design statistic do the best models prefer? A test with power, plus the
+DDS good range as the description.
+
+For each statistic column (b, g, depth, wm, or any numeric column):
+
+* **test**: do the best ``top`` fraction of models (by error, chosen within each stratum -
+  each design space when ``by`` is given, so a space's own distribution of the statistic
+  cannot masquerade as a preference) differ in the statistic from the rest of their stratum?
+  Statistic ``shift`` = mean over the best models of the centred within-stratum rank of the
+  statistic, ``(rank - (n_s + 1) / 2) / n_s`` (mid-ranks for ties), in [-0.5, 0.5]; 0 = no
+  preference, < 0 = the best models have lower values. Two-sided permutation p-value (labels
+  permuted within strata), adjusted over the columns (:mod:`.multiplicity`).
+* **description**: the DDS bootstrap good range (:func:`.bootstrap.good_range`, 25% subsamples,
+  level 1 - alpha) over all models, and its stability: the range recomputed with every seed of
+  ``seeds`` (best_min / best_max, low_min / high_max, ``stable`` when all seeds agree).
+
+Columns ``b`` / ``g`` are the geometric means over stages, ``depth`` the total depth and ``wm``
+the fitted width multiplier (``fit_wm``) unless the results carry a ``wm`` value for the row
+(see :mod:`.features`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from designspace.analysis._data import GROUP, METRIC, group_labels, require_columns, usable
+from designspace.analysis.bootstrap import good_range
+from designspace.analysis.features import STAGE_COLUMNS, add_features
+from designspace.analysis.multiplicity import adjust_pvalues, check_method
+from designspace.errors import DesignSpaceError
+
+COLUMNS = [
+    "column",
+    "n",
+    "n_top",
+    "top_median",
+    "all_median",
+    "shift",
+    "p_value",
+    "p_adjusted",
+    "verdict",
+    "direction",
+    "range_low",
+    "range_best",
+    "range_high",
+    "best_min",
+    "best_max",
+    "low_min",
+    "high_max",
+    "stable",
+    "sentence",
+]
+
+
+def statistic_values(data: pd.DataFrame, column: str) -> np.ndarray:
+    """The per-model values of ``column`` (see the module docstring for b, g, depth, wm)."""
+    if column == "wm":
+        fitted = data["fit_wm"].to_numpy(dtype=float)
+        if "wm" in data.columns:
+            own = pd.to_numeric(data["wm"], errors="coerce").to_numpy(dtype=float)
+            return np.where(np.isfinite(own), own, fitted)
+        return fitted
+    if column == "depth" and "depth" not in data.columns:
+        return np.array([float(np.sum(x)) for x in data["depths"]])
+    return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+
+
+def top_mask(error: np.ndarray, strata: np.ndarray, top: float) -> np.ndarray:
+    """True for the ``max(1, round(top * n_s))`` lowest-error models of every stratum."""
+    mask = np.zeros(error.size, dtype=bool)
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        k = max(1, int(round(top * idx.size)))
+        mask[idx[np.argsort(error[idx], kind="stable")[:k]]] = True
+    return mask
+
+
+def centred_ranks(values: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """(mid-rank - (n_s + 1) / 2) / n_s of every value within its stratum."""
+    out = np.zeros(values.size)
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        out[idx] = (stats.rankdata(values[idx]) - (idx.size + 1) / 2) / idx.size
+    return out
+
+
+def permute_within(strata: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` permutations (rows) of 0..n-1 that move positions only within a stratum."""
+    n = strata.size
+    out = np.broadcast_to(np.arange(n), (count, n)).copy()
+    for s in np.unique(strata):
+        members = np.flatnonzero(strata == s)
+        if members.size > 1:
+            out[:, members] = rng.permuted(np.broadcast_to(members, (count, members.size)), axis=1)
+    return out
+
+
+def preference_test(
+    values: np.ndarray,
+    error: np.ndarray,
+    strata: np.ndarray,
+    top: float = 0.25,
+    n_perm: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, np.ndarray]:
+    """(shift, two-sided permutation p-value, top mask) of one statistic (module docstring)."""
+    mask = top_mask(error, strata, top)
+    r = centred_ranks(values, strata)
+    shift = float(r[mask].mean())
+    rng = np.random.default_rng(seed)
+    null = np.concatenate(
+        [
+            r[permute_within(strata, min(500, n_perm - i), rng)][:, mask].mean(axis=1)
+            for i in range(0, n_perm, 500)
+        ]
+    )
+    p = float((1 + np.sum(np.abs(null) >= abs(shift) - 1e-12)) / (1 + n_perm))
+    return shift, p, mask
+
+
+def preferences(
+    data: pd.DataFrame,
+    columns: Sequence[str] = ("b", "g", "depth", "wm"),
+    metric: str = METRIC,
+    by: str | None = GROUP,
+    top: float = 0.25,
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    n_perm: int = 2000,
+    n_boot: int = 10_000,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Preference of the best models for each statistic column; one row per column.
+
+    ``by`` None (or a column absent from the data) pools all models in one stratum. Columns
+    b, g, depth and wm are derived from the per-stage lists when missing. See the module
+    docstring for the test and columns; ``verdict`` is "supported" when the adjusted p-value
+    is below ``alpha`` ("not testable" when the column never varies within a stratum).
+    """
+    check_method(adjust)
+    if not 0 < top < 1:
+        raise DesignSpaceError(f"top must be a fraction in (0, 1), got {top}")
+    if n_perm < 100:
+        raise DesignSpaceError(f"n_perm must be at least 100, got {n_perm}")
+    u = usable(data, metric, what="preferences").data
+    derived = {"b", "g", "wm"} | ({"depth"} if "depth" not in u.columns else set())
+    if derived & set(columns) - set(u.columns) or "wm" in columns:
+        require_columns(u, STAGE_COLUMNS, "preferences of b, g, depth or wm")
+        u = add_features(u, fit="wm" in columns)
+    require_columns(u, [c for c in columns if c not in ("wm", "depth")], "preferences")
+    strata_all = group_labels(u, by if by in u.columns else None)
+    err_all = u[metric].to_numpy(dtype=float)
+    rows = []
+    for i, col in enumerate(columns):
+        x = statistic_values(u, col)
+        ok = np.isfinite(x)
+        x, err, strata = x[ok], err_all[ok], strata_all[ok]
+        row: dict = dict(column=col, n=int(x.size))
+        varies = any(np.ptp(x[strata == s]) > 0 for s in np.unique(strata)) if x.size else False
+        if not varies:
+            row.update(
+                verdict="not testable",
+                direction="",
+                sentence=f"Not testable: {col} does not vary within any stratum.",
+            )
+            rows.append(row)
+            continue
+        shift, p, mask = preference_test(x, err, strata, top, n_perm, seed + i)
+        ranges = [good_range(x, err, n_boot, 0.25, alpha, s) for s in seeds]
+        r0 = ranges[0]
+        row.update(
+            n_top=int(mask.sum()),
+            top_median=float(np.median(x[mask])),
+            all_median=float(np.median(x)),
+            shift=shift,
+            p_value=p,
+            direction="lower" if shift < 0 else "higher",
+            range_low=r0.low,
+            range_best=r0.best,
+            range_high=r0.high,
+            best_min=min(r.best for r in ranges),
+            best_max=max(r.best for r in ranges),
+            low_min=min(r.low for r in ranges),
+            high_max=max(r.high for r in ranges),
+            stable=len({(r.low, r.best, r.high) for r in ranges}) == 1,
+        )
+        rows.append(row)
+    adjusted = adjust_pvalues([r.get("p_value", np.nan) for r in rows], adjust)
+    for r, pa in zip(rows, adjusted, strict=True):
+        r["p_adjusted"] = pa
+        if "verdict" in r:
+            continue
+        significant = pa < alpha
+        r["verdict"] = "supported" if significant else "not supported"
+        within = f" within each {by}" if by in u.columns else ""
+        lead = (
+            f"The best {top:.0%} of models{within} have {r['direction']} {r['column']} than "
+            f"the rest"
+            if significant
+            else f"No preference shown: the best {top:.0%} of models{within} have {r['column']} "
+            f"like the rest"
+        )
+        r["sentence"] = (
+            f"{lead} (median {r['top_median']:.3g} vs {r['all_median']:.3g}; shift "
+            f"{r['shift']:+.3f}, permutation p = {r['p_value']:.2g}, {adjust}-adjusted "
+            f"{pa:.2g}, {r['n']} models). DDS good range [{r['range_low']:.3g}, "
+            f"{r['range_high']:.3g}] (best {r['range_best']:.3g}); over {len(seeds)} bootstrap "
+            f"seeds the best value spans {r['best_min']:.3g}-{r['best_max']:.3g}"
+            f"{' (stable)' if r['stable'] else ''}."
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
