@@ -11,13 +11,19 @@ Formats:
   ``dataset-fashion-mnist`` in ``/usr/share/datasets/fashion-mnist`` (or ``data_root``); plain
   (gunzipped) IDX files are accepted too. 60,000 train / 10,000 test images, 28 x 28 grey.
 * ``cifar10``: torchvision's layout, ``data_root/cifar-10-batches-py/{data_batch_1..5,
-  test_batch, batches.meta}`` (``data_root`` may also be that folder itself).
+  test_batch, batches.meta}`` (``data_root`` may also be that folder itself). The pickles are
+  read by an unpickler that builds numpy arrays and plain data only: a file that names any
+  other global (``os.system``, a missing module) is refused as corrupt before anything runs.
 * ``imagefolder``: ``data_root/train/<class>/<image>`` and ``data_root/val/<class>/<image>``.
   Every image is converted to RGB, its shorter side resized to ``round(R * 256 / 224)`` and
   center-cropped to R x R (R = ``resize``, default 224) -- the standard evaluation transform,
   applied once to both splits. Training-time randomness comes from the batch augmentation
   (random crop with padding, horizontal flip), not from per-sample random-resized crops, so the
   whole set fits in memory as fixed tensors.
+
+Which data sets exist, their sizes, channels, native resolution, default regime and default
+augmentation: :mod:`designspace.datasets` (the registry, no torch); its loaders are the
+``*_splits`` functions here.
 
 Resizing (``resize``) happens once, up front, with bilinear interpolation (antialiased when
 shrinking), in chunks. A subset (``subset``, ``val_subset``) is class-balanced and seeded by

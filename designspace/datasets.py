@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from designspace.errors import DesignSpaceError
-from designspace.fieldcheck import check_keys, check_types
+from designspace.fieldcheck import check_keys, check_types, prefix
 
 __all__ = [
     "DATASETS",
@@ -220,12 +220,15 @@ class DataConfig:
 
     def validate(self, where: str | None = None) -> None:
         """Raise DesignSpaceError naming the first bad setting."""
-        check_types(self, where)
-        get_dataset(self.dataset)
+        check_types(self, where, what="data setting")
+        try:
+            get_dataset(self.dataset)
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(f"{prefix(where)}{exc}") from None
         for name in ("resize", "subset", "val_subset"):
             value = getattr(self, name)
             if value is not None and value <= 0:
-                raise DesignSpaceError(f"{name} must be > 0, got {value}")
+                raise DesignSpaceError(f"{prefix(where)}{name} must be > 0, got {value}")
 
     @property
     def spec(self) -> DatasetSpec:
@@ -251,7 +254,10 @@ class DataConfig:
         """Inverse of :meth:`to_dict`; unknown keys and wrong types raise DesignSpaceError
         naming the key (and ``where``, the file it came from)."""
         check_keys(cls, data, where, what="data setting")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(f"{prefix(where)}{exc}") from None
 
 
 # --------------------------------------------------------------------------- facts

@@ -3,7 +3,8 @@
 A regime fixes the input resolution (px, square), input channels, number of classes, stem, and
 the band of flops (multiply-adds) that sampled models must fall in; optionally bands of params
 and acts. The default is the papers' ImageNet regime; ``fashion-mnist`` is the project's small
-CPU regime.
+CPU regime. :func:`regime_for_dataset` gives the regime a data set is sampled in by default
+(named by the data set's registry entry, :mod:`designspace.datasets`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ Band = tuple[float, float]
 
 @dataclass(frozen=True)
 class Regime:
-    """Input size, channels, classes, stem, and complexity bands (flops = multiply-adds)."""
+    """Input size, channels, classes, stem, and complexity bands (flops = multiply-adds).
+
+    ``dataset``: the registered data set the regime describes (None: none in particular).
+    """
 
     name: str
     resolution: int
