@@ -64,6 +64,7 @@ import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -99,7 +100,7 @@ class BenchConfig:
     seed: int = 0
     data: str = "auto"
     smoke: bool = False
-    ready_timeout_s: float = 180.0
+    ready_timeout_s: float = 90.0
     train: dict[str, Any] = field(
         default_factory=lambda: {
             "dataset": "fashion-mnist",
@@ -135,7 +136,7 @@ def smoke_config(budget_s: float = 120.0) -> BenchConfig:
         models_per_worker=2,
         budget_s=budget_s,
         smoke=True,
-        ready_timeout_s=120.0,
+        ready_timeout_s=180.0,
         train={
             "dataset": "fashion-mnist",
             "subset": 256,
@@ -334,24 +335,38 @@ def worker_main(
 
 
 # --------------------------------------------------------------------------- GPU sampler
-def parse_smi_line(line: str) -> tuple[float, float] | None:
-    """``"37, 1234"`` (utilization %, memory used MiB; csv, noheader, nounits) -> floats."""
+def parse_smi_line(line: str) -> tuple[float | None, float, float] | None:
+    """``"2026/12/01 22:05:47.123, 37, 1234"`` -> (epoch s, utilization %, memory used MiB).
+
+    nvidia-smi's csv, noheader, nounits output of ``timestamp,utilization.gpu,memory.used``
+    (the timestamp is local time; None when it does not parse). Other lines -> None.
+    """
     parts = [p.strip() for p in line.split(",")]
-    if len(parts) != 2:
+    if len(parts) != 3:
         return None
     try:
-        return float(parts[0]), float(parts[1])
-    except ValueError:  # "[N/A]" and the like
+        util, mem = float(parts[1]), float(parts[2])
+    except ValueError:  # "[N/A]", a header
         return None
+    try:
+        stamp: float | None = datetime.strptime(parts[0], "%Y/%m/%d %H:%M:%S.%f").timestamp()
+    except ValueError:
+        stamp = None
+    return stamp, util, mem
 
 
 class GpuSampler:
-    """``nvidia-smi`` every 250 ms in a background thread: (monotonic s, util %, MiB used)."""
+    """``nvidia-smi`` every 250 ms in a background thread: (monotonic s, util %, MiB used).
+
+    One nvidia-smi process in loop mode (not one call per sample: each call initializes NVML
+    anew); a sample's time is nvidia-smi's own timestamp, so output that arrives in bursts
+    through the pipe is still placed right.
+    """
 
     def __init__(
         self, gpu: int = 0, period_ms: int = 250, command: list[str] | None = None
     ) -> None:
-        """``command`` replaces the nvidia-smi call (one "util, MiB" line per sample; tests)."""
+        """``command`` replaces nvidia-smi (lines as :func:`parse_smi_line` reads; tests)."""
         self.samples: list[tuple[float, float, float]] = []
         self.proc: subprocess.Popen | None = None
         self.note = "nvidia-smi not found: no utilization figures"
@@ -361,10 +376,11 @@ class GpuSampler:
         cmd = command or [
             str(exe),
             f"--id={gpu}",
-            "--query-gpu=utilization.gpu,memory.used",
+            "--query-gpu=timestamp,utilization.gpu,memory.used",
             "--format=csv,noheader,nounits",
-            f"-lms={period_ms}",
+            f"--loop-ms={period_ms}",
         ]
+        self.offset = time.time() - time.monotonic()  # epoch s -> monotonic s
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -377,7 +393,9 @@ class GpuSampler:
         for line in self.proc.stdout:
             parsed = parse_smi_line(line)
             if parsed is not None:
-                self.samples.append((time.monotonic(), *parsed))
+                stamp, util, mem = parsed
+                at = stamp - self.offset if stamp is not None else time.monotonic()
+                self.samples.append((at, util, mem))
 
     def window(self, t0: float, t1: float) -> dict[str, float | None]:
         """Mean and max utilization (%), max memory used (MiB) of the samples in [t0, t1]."""
@@ -392,9 +410,12 @@ class GpuSampler:
             "gpu_samples": len(inside),
         }
 
-    def latest_memory(self) -> float | None:
-        """Memory in use at the latest sample (MiB)."""
-        return self.samples[-1][2] if self.samples else None
+    def first_memory(self, wait_s: float = 5.0) -> float | None:
+        """Memory in use (MiB) at the first sample, waiting up to ``wait_s`` for one."""
+        until = time.monotonic() + wait_s
+        while not self.samples and time.monotonic() < until and self.proc is not None:
+            time.sleep(0.05)
+        return self.samples[0][2] if self.samples else None
 
     def stop(self) -> None:
         """Stop nvidia-smi (our own child process)."""
@@ -795,8 +816,7 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
     report["models"] = [{k: v for k, v in m.items() if k != "arch"} for m in pool]
     sampler = GpuSampler() if cuda else None
     report["utilization_source"] = sampler.note if sampler else "none (CPU smoke)"
-    time.sleep(0.6 if sampler else 0)
-    report["idle_memory_used_mb"] = sampler.latest_memory() if sampler else None
+    report["idle_memory_used_mb"] = sampler.first_memory() if sampler else None
     settings: list[dict[str, Any]] = []
     report["settings"], report["skipped"] = settings, []
     path = out / JSON_NAME

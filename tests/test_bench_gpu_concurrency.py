@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -167,14 +169,22 @@ def test_budget_estimate_uses_best_rate_and_slowest_startup():
 
 
 def test_sampler_parses_and_windows_its_samples():
-    assert bench.parse_smi_line("37, 1234") == (37.0, 1234.0)
-    assert bench.parse_smi_line("[N/A], 12") is None
-    assert bench.parse_smi_line("utilization.gpu [%]") is None
-    fake = [sys.executable, "-c", "print('10, 100'); print('bad'); print('30, 300')"]
+    stamp = "2026/12/01 22:05:47.250"
+    epoch = datetime(2026, 12, 1, 22, 5, 47, 250000).timestamp()
+    assert bench.parse_smi_line(f"{stamp}, 37, 1234") == (pytest.approx(epoch), 37.0, 1234.0)
+    assert bench.parse_smi_line("not a time, 37, 1234") == (None, 37.0, 1234.0)
+    assert bench.parse_smi_line(f"{stamp}, [N/A], 12") is None
+    assert bench.parse_smi_line("timestamp, utilization.gpu [%], memory.used [MiB]") is None
+    now = datetime.now().strftime("%Y/%m/%d %H:%M:%S.%f")[:-3]
+    lines = [f"{now}, 10, 100", "bad", f"{now}, 30, 300", "2001/01/01 00:00:00.000, 99, 999"]
+    fake = [sys.executable, "-c", f"print({chr(10).join(lines)!r})"]
     sampler = bench.GpuSampler(command=fake)
     sampler.thread.join(timeout=30)
     sampler.stop()
-    got = sampler.window(0.0, float("inf"))
+    assert len(sampler.samples) == 3
+    # nvidia-smi's own timestamps place the samples: the two of now, not the one of 2001
+    got = sampler.window(time.monotonic() - 60, time.monotonic() + 60)
     assert got["gpu_util_mean"] == pytest.approx(20.0)
     assert (got["gpu_util_max"], got["gpu_mem_used_max_mb"], got["gpu_samples"]) == (30, 300, 2)
     assert sampler.window(-2.0, -1.0)["gpu_util_mean"] is None
+    assert sampler.first_memory() == 100.0
