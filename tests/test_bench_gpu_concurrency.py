@@ -188,3 +188,34 @@ def test_sampler_parses_and_windows_its_samples():
     assert (got["gpu_util_max"], got["gpu_mem_used_max_mb"], got["gpu_samples"]) == (30, 300, 2)
     assert sampler.window(-2.0, -1.0)["gpu_util_mean"] is None
     assert sampler.first_memory() == 100.0
+
+
+def test_summary_counts_only_finished_trials_and_both_rates():
+    def trial(i, worker, start, end, status="ok"):
+        return {
+            "id": i,
+            "worker": worker,
+            "start": start,
+            "end": end,
+            "status": status,
+            "train_s": end - start - 0.5,
+            "peak_memory_mb": 100.0 + i,
+            "val_top1_err": 0.2,
+        }
+
+    trials = [
+        trial(0, 0, 10, 12),
+        trial(1, 1, 10, 13),
+        trial(2, 0, 12, 14),
+        trial(3, 1, 13, 20, "failed"),
+    ]
+    got = bench.summarize({"trials": trials, "go": 10.0, "launched": 8.0})
+    assert (got["n_trials"], got["n_completed"], got["n_ok"]) == (4, 3, 3)
+    assert got["steady_s"] == 10.0 and got["startup_s"] == 2.0
+    assert got["models_per_hour"] == pytest.approx(3600 * 3 / 10)
+    assert got["models_per_hour_busy"] == pytest.approx(3600 * 3 / ((4 + 10) / 2))
+    assert got["models_per_hour_e2e"] == pytest.approx(3600 * 3 / 12)
+    assert got["max_concurrent"] == 2
+    assert got["peak_memory_mb_max"] == 102.0
+    nothing = bench.summarize({"trials": [], "go": None, "launched": 8.0})
+    assert nothing["models_per_hour"] is None and nothing["startup_s"] is None
