@@ -7,6 +7,7 @@ every training setting; building one validates them).
 from __future__ import annotations
 
 import math
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -150,3 +151,19 @@ def _is_int(value: object) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_address(address: str) -> None:
+    """DesignSpaceError (one line) when a Ray cluster address ``HOST:PORT`` accepts no
+    connection within 5 s (``auto`` and ``ray://`` addresses are left to Ray)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise DesignSpaceError(
+            f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); start one with "
+            f"'ray start --head' or check the address"
+        ) from None

@@ -57,10 +57,18 @@ class LocalExecutor:
         n_workers = min(job.resources.concurrency, len(pending))
         ctx = mp.get_context("spawn")
         hide = not _from_main(job.trainer)
-        workers = [_Worker(ctx, slots[i], job.resources.threads, hide) for i in range(n_workers)]
+        workers: list[_Worker] = []  # started when there is a trial for them
         try:
             while True:
                 if not job.past_deadline():
+                    while (
+                        pending
+                        and len(workers) < n_workers
+                        and sum(w.task is None for w in workers) < len(pending)
+                    ):
+                        workers.append(
+                            _Worker(ctx, slots[len(workers)], job.resources.threads, hide)
+                        )
                     for w in workers:
                         if w.task is None and pending:
                             w.give(*pending.popleft(), job)

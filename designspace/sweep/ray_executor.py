@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from designspace.errors import DesignSpaceError
-from designspace.sweep.config import Placement
+from designspace.sweep.config import Placement, check_address
 from designspace.sweep.executor import Job, Recorder
 
 # Before ray is imported: a Ray started here uses the loopback address as its node address
@@ -248,21 +247,6 @@ def default_object_store_memory() -> int:
     return int(min(2 * 2**30, max(256 * 2**20, total // 20)))
 
 
-def _check_address(address: str) -> None:
-    """Fail fast (one line) when HOST:PORT does not accept connections."""
-    if address == "auto" or "://" in address:
-        return
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=5):
-            pass
-    except OSError as exc:
-        raise DesignSpaceError(
-            f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); start one with "
-            f"'ray start --head' or check the address"
-        ) from None
-
-
 def _start_watchdog() -> subprocess.Popen | None:
     """A watchdog that ends this driver's Ray processes if the driver dies (see
     :mod:`designspace.sweep.watchdog`); None where it cannot run."""
@@ -314,7 +298,7 @@ def ray_connection(placement: Placement) -> Iterator[dict[str, float]]:
                 "leave the address unset to use it"
             )
     elif placement.address is not None:
-        _check_address(placement.address)
+        check_address(placement.address)
         try:
             ray.init(
                 address=placement.address, log_to_driver=placement.verbose, logging_level=level

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designspace import results as res
+from designspace.datasets import check_subsets
 from designspace.errors import DesignSpaceError
 from designspace.sweep.config import Placement, SweepConfig
 from designspace.sweep.executor import Job, Recorder, Trainer, TrialSpec, get_executor
@@ -74,8 +75,6 @@ def check_data(train: TrainConfig) -> None:
     """DesignSpaceError when the training data cannot be loaded on this machine: subsets
     larger than the data set (no file read), then Fashion-MNIST or CIFAR-10 loaded once at
     native size (about a second); an image folder was already listed by the plan."""
-    from designspace.datasets import check_subsets
-
     check_subsets(train.data)
     if train.data.spec.counted:
         return
@@ -127,6 +126,7 @@ def run_sweep(
     placement = placement or Placement()
     out = check_out_dir(out)
     plan = plan_sweep(config)
+    check_subsets(config.train.data)
     when = deadline_time(deadline)
     with out_lock(out, wait=wait, command="sweep", say=say) if lock else nullcontext():
         return _run_locked(
@@ -166,10 +166,10 @@ def _run_locked(
     stopped = False
 
     if todo:
-        executor = get_executor(placement.executor)
         if placement.address is None:  # fail before anything starts
             resolve_resources(placement, config.train, local_resources())
         check_data(config.train)
+        executor = get_executor(placement.executor)
         with executor.connect(placement) as available:
             r = resolve_resources(placement, config.train, available)
             settings = dataclasses.replace(config.train, threads=r.threads, device=r.device)
