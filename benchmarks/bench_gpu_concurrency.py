@@ -23,12 +23,12 @@ whose throughput is within 10% of the best one (the reasoning is written next to
 
 Without MPS the card time-slices between processes (their kernels never run at the same
 time), which caps what K processes can gain; the plan therefore also has "mps" settings: the
-same K workers under a private CUDA MPS daemon (pipe and log folders under ``--out``, stopped at
-the end; the card's own settings are not touched), where the workers' kernels do run
-concurrently. Several CUDA-graph trials on separate streams inside one process are not tried:
-the trainer captures with CUDA's global capture mode on a capture stream shared by all threads
-and synchronizes the whole device, so concurrent trials in one process would break each
-other's captures (see scratch/readme-gpu.md).
+same K workers under a private CUDA MPS daemon (its own pipe folder in /tmp, logs under
+``--out``, stopped at the end; the card's own settings are not touched), where the workers'
+kernels do run concurrently. Several CUDA-graph trials on separate streams inside one process
+are not tried: the trainer captures with CUDA's global capture mode on a capture stream shared
+by all threads and synchronizes the whole device, so concurrent trials in one process would
+break each other's captures.
 
 Settings run in the plan's order (default ``1,4,16,mps16,mps32,8,mps8,2,32``: the baseline,
 then the shape of the curve, then the fill-in), each skipped when its estimated time (slowest
@@ -834,7 +834,8 @@ def run(cfg: BenchConfig, out: Path) -> dict[str, Any]:
         "target_ratio": TARGET_RATIO,
         "clock": "time.monotonic() seconds, shared by all processes",
     }
-    log(f"bench_gpu_concurrency: {report['note']}")
+    report["started_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    log(f"bench_gpu_concurrency ({report['started_utc']} UTC): {report['note']}")
     report["device"] = device_facts(cuda)
     log(f"device: {json.dumps(report['device'])}")
     data_source, data_note = resolve_data_source(cfg.data, cfg.train)
