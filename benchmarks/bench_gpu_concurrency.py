@@ -30,9 +30,9 @@ are not tried: the trainer captures with CUDA's global capture mode on a capture
 by all threads and synchronizes the whole device, so concurrent trials in one process would
 break each other's captures.
 
-Settings run in the plan's order (default ``1,4,16,mps16,mps32,8,mps8,2,32``: the baseline,
-then the shape of the curve, then the fill-in), each skipped when its estimated time (slowest
-start-up so far + its models at the best rate so far) no longer fits the time budget
+Settings run in the plan's order (default ``1,16,mps16,4,mps32,8,mps8,2,32``: the baseline,
+then plain vs MPS at K = 16, then the rest of the curve), each skipped when its estimated time
+(slowest start-up so far + its models at the best rate so far) no longer fits the time budget
 (``--budget``, seconds); a setting still running at the budget's end is cut (its completed
 trials are kept, marked "cut"). The JSON (``gpu_concurrency.json``) and the log
 (``gpu_concurrency.log``) go to ``--out`` (default ``$OUT``, else /tmp/gpu-concurrency); the
@@ -93,7 +93,7 @@ class BenchConfig:
     nothing.
     """
 
-    plan: tuple[str, ...] = ("1", "4", "16", "mps16", "mps32", "8", "mps8", "2", "32")
+    plan: tuple[str, ...] = ("1", "16", "mps16", "4", "mps32", "8", "mps8", "2", "32")
     models: int = 24
     models_per_worker: int = 4
     budget_s: float = 270.0
