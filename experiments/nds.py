@@ -356,7 +356,8 @@ def noise(reruns: pd.DataFrame, out: Path, n_rep: int, seed: int) -> None:
             )
     pd.DataFrame(rows).to_csv(out / "noise_per_network.csv", index=False)
     floors = []
-    for fam, g in reruns.groupby("family", sort=False):
+    families = [*reruns.groupby("family", sort=False), ("all", reruns)]
+    for fam, g in families:
         for metric in ("val_top1_err", "final_val_top1_err"):
             f = noise_floor(g, metric)
             floors.append(
@@ -711,6 +712,16 @@ def write_readme(out: Path, path: Path) -> None:
         + ", ".join(
             f"{r.family} {_pts(r.sd)} [{_pts(r.sd_low)}, {_pts(r.sd_high)}]"
             for r in floor[floor["metric"] == "val_top1_err"].itertuples()
+            if r.family != "all"
+        )
+        + ", all four networks "
+        + "{} [{}, {}]".format(
+            *(
+                _pts(x)
+                for x in floor.query("family == 'all' and metric == 'val_top1_err'")[
+                    ["sd", "sd_low", "sd_high"]
+                ].iloc[0]
+            )
         )
         + " points (95% interval; designspace's `noise_floor`). The noise is network-specific "
         f"(the largest sd is {pv['sd'].max() / pv['sd'].min():.1f} x the smallest)."
@@ -742,7 +753,7 @@ def write_readme(out: Path, path: Path) -> None:
         + "; ".join(rows)
         + ".\n"
     )
-    f_sd = floor[floor["metric"] == "val_top1_err"]
+    f_sd = floor[(floor["metric"] == "val_top1_err") & (floor["family"] != "all")]
     pn = ned[ned["complexity"] == "params"]
     iqr = (pn["q3"] - pn["q1"]).to_numpy()
     lo_sd, hi_sd = pv["sd"].min(), pv["sd"].max()
