@@ -26,18 +26,21 @@ def join_results(
     metric: str = METRIC,
     metric_b: str | None = None,
     on: str = "arch_id",
+    min_models: int = 5,
 ) -> pd.DataFrame:
     """Per ``on`` key, the mean ``metric`` in ``a`` (column "a") and ``metric_b`` in ``b``
-    (column "b"), for keys present in both (status "ok" rows only)."""
+    (column "b"), for keys present in both (status "ok" rows only); at least ``min_models``
+    (>= 3) keys must join."""
     metric_b = metric_b or metric
     ua = usable(a, metric, [on], "rank agreement (first results)").data
     ub = usable(b, metric_b, [on], "rank agreement (second results)").data
     ma = ua.groupby(on)[metric].mean().rename("a")
     mb = ub.groupby(on)[metric_b].mean().rename("b")
     joined = pd.concat([ma, mb], axis=1, join="inner")
-    if len(joined) < 5:
+    if len(joined) < max(3, min_models):
         raise DesignSpaceError(
-            f"rank agreement needs at least 5 models evaluated in both result sets (joined on "
+            f"rank agreement needs at least {max(3, min_models)} models evaluated in both "
+            f"result sets (joined on "
             f"'{on}'), found {len(joined)}; run both settings on the same sampled models"
         )
     return joined
@@ -53,15 +56,17 @@ def rank_agreement(
     n_boot: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    min_models: int = 5,
 ) -> pd.DataFrame:
-    """Rank agreement of two result sets over the same models.
+    """Rank agreement of two result sets over the same models (``min_models``: see
+    :func:`join_results`).
 
     ``top_k`` entries below 1 are fractions of the joined models, others counts; the top-k
     overlap is the fraction of a's k best models that are among b's k best (chance level
     k / n in column "chance"). Returns one row per statistic (spearman, kendall, top_<k>) with
     value, ci_low, ci_high (bootstrap, level 1 - alpha), chance and n.
     """
-    j = join_results(a, b, metric, metric_b, on)
+    j = join_results(a, b, metric, metric_b, on, min_models)
     xa, xb = j["a"].to_numpy(dtype=float), j["b"].to_numpy(dtype=float)
     n = xa.size
     rng = np.random.default_rng(seed)

@@ -1,0 +1,248 @@
+"""Re-analyse the committed studies with the adjusted statistics; old verdict next to new.
+
+Reads results/fmnist-progression/results and results/fmnist-exercises/results (committed
+parquet data sets), recomputes every claim of the README's findings with
+:mod:`designspace.analysis` (Holm-adjusted KS comparisons with effect sizes and equivalence,
+nested-step rules with sensitivity, within-space observational evidence, preferences) and
+writes one markdown table per study. Nothing is trained.
+
+Run:
+    python experiments/reanalyze.py --out scratch/stats-verdicts.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 0
+N_BOOT = 4000
+
+
+def pair_row(pairs: pd.DataFrame, a: str, b: str) -> dict:
+    """The pair (a, b) oriented so that the verdict and effects read "a relative to b"."""
+    p = pairs[(pairs["a"] == a) & (pairs["b"] == b)]
+    if len(p):
+        r = p.iloc[0].to_dict()
+        return r
+    r = pairs[(pairs["a"] == b) & (pairs["b"] == a)].iloc[0].to_dict()
+    flip = {"better": "worse", "worse": "better"}
+    return dict(
+        r,
+        a=a,
+        b=b,
+        verdict=flip.get(r["verdict"], r["verdict"]),
+        median_diff=-r["median_diff"],
+        median_diff_low=-r["median_diff_high"],
+        median_diff_high=-r["median_diff_low"],
+        p_a_beats_b=1 - r["p_a_beats_b"],
+        n_a=r["n_b"],
+        n_b=r["n_a"],
+    )
+
+
+def fmt_pair(r: dict) -> tuple[str, str, str, str]:
+    eff = (
+        f"median {r['median_diff']:+.4f} [{r['median_diff_low']:+.4f}, "
+        f"{r['median_diff_high']:+.4f}]; P(beats) {r['p_a_beats_b']:.2f}"
+    )
+    p = f"KS {r['p_value']:.2g} -> {r['p_adjusted']:.2g}"
+    if r["verdict"] in ("indistinguishable", "equivalent"):
+        p += f"; TOST {r['p_equivalence_adjusted']:.2g}"
+    return r["verdict"], p, eff, f"{r['n_a']} + {r['n_b']}"
+
+
+def fmt_rule(r: pd.Series) -> tuple[str, str, str, str]:
+    v = f"{r['verdict']} ({r['sensitivity']})"
+    p = f"KS {r['p_value']:.2g} -> {r['p_adjusted']:.2g}"
+    if str(r.name).startswith("shared"):
+        p += f"; TOST {r['p_equivalence_adjusted']:.2g}"
+    eff = (
+        f"median {r['effect']:+.4f} [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]; "
+        f"P(beats) {r['p_beats']:.2f}"
+    )
+    return v, p, eff, f"{r['n_from']} + {r['n_to']}"
+
+
+def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
+    from designspace.analysis import (
+        add_features,
+        compare,
+        load_results,
+        nested_rules,
+        observational_rules,
+        preferences,
+    )
+
+    data = load_results(path)
+    cmp = compare(data, reference="AnyNetXA", n_boot=N_BOOT, seed=SEED)
+    nested = nested_rules(data, n_boot=N_BOOT, seed=SEED).set_index("rule")
+    feats = add_features(data)
+    obs = observational_rules(feats, n_boot=N_BOOT, seed=SEED)
+    prefs = preferences(feats, seed=SEED)
+    xe = feats[feats["space"] == "AnyNetXE"]
+    prefs_xe = preferences(xe, by=None, seed=SEED)
+    pr = lambda a, b: fmt_pair(pair_row(cmp.pairs, a, b))  # noqa: E731
+    rows = [
+        ("A vs B indistinguishable", "indistinguishable (KS p 0.85)", *pr("AnyNetXB", "AnyNetXA")),
+        ("B vs C indistinguishable", "indistinguishable (KS p 0.85)", *pr("AnyNetXC", "AnyNetXB")),
+        ("A vs C indistinguishable", "indistinguishable (KS p 0.37)", *pr("AnyNetXC", "AnyNetXA")),
+        (
+            "sharing b costs nothing (A -> B)",
+            "costs nothing measurable",
+            *fmt_rule(nested.loc["shared_b"]),
+        ),
+        (
+            "sharing g costs nothing (B -> C)",
+            "costs nothing measurable",
+            *fmt_rule(nested.loc["shared_g"]),
+        ),
+        ("D better than C", "better (KS p 0.009)", *pr("AnyNetXD", "AnyNetXC")),
+        (
+            "growing widths lower the error (C -> D)",
+            "supported (pooled regression -0.0165, Holm p 0.0002)",
+            *fmt_rule(nested.loc["widths_increase"]),
+        ),
+        ("E not better than D", "indistinguishable (KS p 0.69)", *pr("AnyNetXE", "AnyNetXD")),
+        (
+            "growing depths (D -> E)",
+            "no significant effect (pooled regression, Holm p 0.28)",
+            *fmt_rule(nested.loc["depths_increase"]),
+        ),
+        ("D vs A", "nearly better (KS p 0.059)", *pr("AnyNetXD", "AnyNetXA")),
+        ("E better than A", "better (KS p 0.0004)", *pr("AnyNetXE", "AnyNetXA")),
+        ("RegNetX better than A", "better (KS p 0.0002)", *pr("RegNetX", "AnyNetXA")),
+        ("RegNetX matches E", "matches (KS p 0.25)", *pr("RegNetX", "AnyNetXE")),
+        (
+            "near-linear widths (E -> RegNetX)",
+            "strongest rule: low e_fit lowers the error (pooled, -0.034, Holm p 3e-10)",
+            *fmt_rule(nested.loc["linear_widths"]),
+        ),
+    ]
+    for space in ("AnyNetXE", "AnyNetXD"):
+        o = obs[(obs["rule"] == "linear_widths") & (obs["space"] == space)].iloc[0]
+        rows.append(
+            (
+                f"within {space}: error rises with e_fit (observational)",
+                "Spearman 0.73 (XE)" if space == "AnyNetXE" else "-",
+                f"{o['verdict']} ({o['sensitivity']})",
+                f"Spearman p {o['p_value']:.2g} -> {o['p_adjusted']:.2g}",
+                f"rho {o['effect']:+.3f} [{o['ci_low']:+.3f}, {o['ci_high']:+.3f}]",
+                str(o["n_with"]),
+            )
+        )
+    for _, p in prefs.iterrows():
+        rows.append(
+            (
+                f"best 25% prefer {p['column']} (within each space)",
+                "none beats chance"
+                if p["column"] != "b"
+                else "b = 1 is XE's best value; not significant",
+                f"{p['verdict']} ({p['direction']})",
+                f"perm. p {p['p_value']:.2g} -> {p['p_adjusted']:.2g}",
+                f"shift {p['shift']:+.3f}; DDS range [{p['range_low']:.3g}, "
+                f"{p['range_high']:.3g}] best {p['range_best']:.3g}",
+                str(p["n"]),
+            )
+        )
+    for _, p in prefs_xe.iterrows():
+        rows.append(
+            (
+                f"AnyNetXE good range of {p['column']}",
+                {
+                    "b": "1-4 (best 1)",
+                    "g": "2-16 (best 4)",
+                    "depth": "18-44 (best 25)",
+                    "wm": "1.94-2.97",
+                }[p["column"]],
+                f"{p['verdict']} ({p['direction']})",
+                f"perm. p {p['p_value']:.2g} -> {p['p_adjusted']:.2g}",
+                f"DDS range [{p['range_low']:.3g}, {p['range_high']:.3g}] best "
+                f"{p['range_best']:.3g}; seeds: best {p['best_min']:.3g}-{p['best_max']:.3g}",
+                str(p["n"]),
+            )
+        )
+    return rows, {
+        "pairs": cmp.pairs,
+        "nested": nested.reset_index(),
+        "observational": obs,
+        "preferences": prefs,
+    }
+
+
+def exercises(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
+    from designspace.analysis import compare, load_results
+
+    data = load_results(path)
+    cmp = compare(data, reference="AnyNetXE", n_boot=N_BOOT, seed=SEED)
+    pr = lambda a, b: fmt_pair(pair_row(cmp.pairs, a, b))  # noqa: E731
+    rows = [
+        ("RegNetX-2stage vs AnyNetXE", "worse (KS p 6e-14)", *pr("RegNetX-2stage", "AnyNetXE")),
+        (
+            "RegNetX-4stage vs AnyNetXE",
+            "indistinguishable (KS p 0.14)",
+            *pr("RegNetX-4stage", "AnyNetXE"),
+        ),
+        (
+            "AnyNetBasicE vs AnyNetXE",
+            "indistinguishable, 'no loss' (KS p 0.068)",
+            *pr("AnyNetBasicE", "AnyNetXE"),
+        ),
+        ("VioNet vs AnyNetXE", "worse (KS p 8e-7)", *pr("VioNet", "AnyNetXE")),
+        ("4 stages vs 2 stages", "better, KS 1.0", *pr("RegNetX-4stage", "RegNetX-2stage")),
+    ]
+    return rows, {"pairs": cmp.pairs}
+
+
+def table(rows: list[tuple]) -> str:
+    head = (
+        "| claim | old verdict (README) | new verdict | p raw -> Holm-adjusted | "
+        "effect [adjusted interval] | n |\n|---|---|---|---|---|---|\n"
+    )
+    return head + "\n".join("| " + " | ".join(map(str, r)) + " |" for r in rows) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=None, help="markdown file to write (default: print)")
+    args = ap.parse_args()
+    prog, ptabs = progression(ROOT / "results/fmnist-progression/results")
+    exer, etabs = exercises(ROOT / "results/fmnist-exercises/results")
+    text = (
+        "# New verdicts for the committed studies (generated by experiments/reanalyze.py)\n\n"
+        "Holm adjustment over each family (15 progression pairs; 10 exercise pairs; the nested "
+        "steps; the preference columns; the observational rows); intervals at the matching "
+        "Bonferroni level; equivalence margin 0.005 (TOST on the difference of medians); "
+        f"bootstrap {N_BOOT} resamples, seed {SEED}. Effects: difference of medians (first "
+        "minus second; negative = first better) and P(a random model of the first beats one "
+        "of the second). Sensitivity: robust / fragile under a rank test and without Tukey "
+        "outliers.\n\n## fmnist-progression (6 spaces x 48 models)\n\n"
+        + table(prog)
+        + "\n## fmnist-exercises (5 spaces x 24 models, reference AnyNetXE)\n\n"
+        + table(exer)
+        + "\n## Full tables\n\n### progression pairs\n\n"
+        + ptabs["pairs"].to_markdown(index=False, floatfmt=".4g")
+        + "\n\n### progression nested steps\n\n"
+        + ptabs["nested"]
+        .drop(columns=["sentence", "claim"])
+        .to_markdown(index=False, floatfmt=".4g")
+        + "\n\n### progression observational (within space)\n\n"
+        + ptabs["observational"].drop(columns=["sentence"]).to_markdown(index=False, floatfmt=".4g")
+        + "\n\n### exercise pairs\n\n"
+        + etabs["pairs"].to_markdown(index=False, floatfmt=".4g")
+        + "\n"
+    )
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
