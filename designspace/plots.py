@@ -27,7 +27,13 @@ from designspace.analysis._data import (
     usable,
 )
 from designspace.analysis.bootstrap import good_range
-from designspace.analysis.edf import bootstrap_band, dkw_band, edf, normalized_weights
+from designspace.analysis.edf import (
+    bootstrap_band,
+    dkw_band,
+    edf,
+    max_common_bins,
+    normalized_weights,
+)
 from designspace.analysis.features import add_features
 from designspace.analysis.fidelity import join_results
 from designspace.analysis.fit import FitGrid, fit_block_widths, quantized_widths
@@ -121,7 +127,7 @@ def edf_plot(
     hue: str | None = GROUP,
     normalize: bool = False,
     complexity: str = COMPLEXITY,
-    bins: int = 10,
+    bins: int | None = None,
     band: str | None = None,
     alpha: float = 0.05,
     percent: bool = True,
@@ -130,7 +136,9 @@ def edf_plot(
 ) -> Axes:
     """Error EDFs, one per ``hue`` group, legend ``name [n | min | mean]`` as in NDS/DDS.
 
-    ``normalize``: complexity-normalized EDFs over the groups' common ``complexity`` range.
+    ``normalize``: complexity-normalized EDFs over the groups' common ``complexity`` range,
+    in ``bins`` equal bins (None: the most, up to 10, that leave no bin empty in any group, as
+    :func:`~designspace.analysis.compare.compare` chooses them).
     ``band``: None, "dkw" (simultaneous) or "bootstrap" (pointwise), at level 1 - alpha.
     """
     if band not in (None, "dkw", "bootstrap"):
@@ -143,7 +151,10 @@ def edf_plot(
     values = u[metric].to_numpy(dtype=float)
     weights = None
     if normalize:
-        weights = normalized_weights(u[complexity].to_numpy(dtype=float), labels, bins=bins)
+        c = u[complexity].to_numpy(dtype=float)
+        if bins is None:
+            bins = max_common_bins(c, labels, upper=10)
+        weights = normalized_weights(c, labels, bins=bins)
     s = _scale(percent)
     for name in names:
         m = labels == name
@@ -178,7 +189,7 @@ def normalized_edf_plot(
     metric: str = METRIC,
     hue: str | None = GROUP,
     complexity: str = COMPLEXITY,
-    bins: int = 10,
+    bins: int | None = None,
     percent: bool = True,
     ax: Axes | None = None,
     **kwargs: Any,

@@ -299,7 +299,13 @@ def _format(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = [f"{x:.4g}" if np.isfinite(x) else "" for x in out[col]]
+        elif out[col].dtype == object:
+            out[col] = ["" if _missing(x) else x for x in out[col]]
     return out
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
 
 
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:

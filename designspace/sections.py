@@ -39,6 +39,7 @@ COMPLEXITY = "flops"
 STAGE_COLUMNS = ("depths", "widths", "bottleneck_ratios", "group_widths")
 FORMATS = ("png", "svg")
 MIN_BOOT = 100
+ADJUSTMENTS = ("holm", "bh", "none")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ class AnalysisOptions:
     column for normalization (flops = multiply-adds); ``formats``: figure files (png, svg);
     ``n_boot``: bootstrap resamples (at least 100); ``top``: models in width profiles;
     ``seed``: seed of every resampling; ``x``: statistic of the ``param`` plot; ``band``:
-    confidence band of the ``edf`` plot (None, "dkw" or "bootstrap").
+    confidence band of the ``edf`` plot (None, "dkw" or "bootstrap"); ``adjust``: multiple-
+    testing adjustment of every family of tests ("holm", "bh" or "none"); ``margin``:
+    equivalence margin in error units (fractions); ``best``: fraction of the models that are
+    "the best" in the preference tests (0 < best < 1).
     """
 
     by: str = GROUP
@@ -65,6 +69,9 @@ class AnalysisOptions:
     seed: int = 0
     x: str = "depth"
     band: str | None = None
+    adjust: str = "holm"
+    margin: float = 0.005
+    best: float = 0.25
 
     def __post_init__(self) -> None:
         for name in ("by", "metric", "complexity", "x"):
@@ -90,6 +97,19 @@ class AnalysisOptions:
         object.__setattr__(self, "formats", formats)
         if self.band not in (None, "dkw", "bootstrap"):
             raise DesignSpaceError(f"band must be dkw or bootstrap, got {self.band!r}")
+        if self.adjust not in ADJUSTMENTS:
+            raise DesignSpaceError(
+                f"adjust must be one of {list(ADJUSTMENTS)} (multiple-testing adjustment), "
+                f"got {self.adjust!r}"
+            )
+        if not (isinstance(self.margin, (int, float)) and 0 < self.margin < 1):
+            raise DesignSpaceError(
+                f"margin is an error difference between 0 and 1 (e.g. 0.005), got {self.margin!r}"
+            )
+        if not (isinstance(self.best, (int, float)) and 0 < self.best < 1):
+            raise DesignSpaceError(
+                f"best is a fraction of the models between 0 and 1 (e.g. 0.25), got {self.best!r}"
+            )
 
     @classmethod
     def with_overrides(
@@ -112,9 +132,13 @@ class AnalysisOptions:
 class Context:
     """What every section sees: the usable rows, the options, the groups, shared results.
 
-    ``data`` holds only models with status "ok" and a finite metric; ``n_total`` counts the
-    rows read and ``note`` says what was excluded (empty when nothing was). ``shared`` carries
-    results one section leaves for later ones (e.g. the comparison object).
+    ``data`` holds one row per model with status "ok" and a finite metric; ``n_total`` counts
+    the rows read and ``note`` says what was excluded or averaged (empty when nothing was).
+    With seed replicates (an ``arch_id`` trained with several ``cfg_seed``), ``runs`` holds
+    every usable run and ``data`` one row per architecture and group with the metric averaged
+    over its seeds (column ``n_seeds``), so that no model counts more than once in a test;
+    without them ``runs`` is ``data``. ``shared`` carries results one section leaves for later
+    ones (the comparison object, the noise floor).
     """
 
     data: pd.DataFrame
@@ -122,6 +146,7 @@ class Context:
     groups: list[str]
     n_total: int
     note: str = ""
+    runs: pd.DataFrame | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     _features: pd.DataFrame | None = None
 
@@ -150,7 +175,30 @@ def prepare(data: pd.DataFrame, options: AnalysisOptions | None = None) -> Conte
         raise DesignSpaceError(
             f"reference {opts.reference!r} is not among the groups of '{opts.by}': {groups}"
         )
-    return Context(u.data, opts, groups, u.n_total, u.note())
+    models = per_model(u.data, opts)
+    notes = [u.note()] if u.note() else []
+    if len(models) < len(u.data):
+        notes.append(
+            f"{len(u.data)} runs of {len(models)} architectures: seed replicates averaged per "
+            f"architecture (column n_seeds) so that each model counts once"
+        )
+    return Context(models, opts, groups, u.n_total, "; ".join(notes), runs=u.data)
+
+
+def per_model(runs: pd.DataFrame, options: AnalysisOptions) -> pd.DataFrame:
+    """One row per (group, arch_id): ``runs`` unchanged when no architecture was trained with
+    several ``cfg_seed``; else the metric averaged over each architecture's runs (the other
+    columns from its first run) and ``n_seeds`` the number of runs."""
+    if "arch_id" not in runs.columns or "cfg_seed" not in runs.columns:
+        return runs
+    keys = [options.by, "arch_id"]
+    if not (runs.groupby(keys, dropna=False)["cfg_seed"].nunique() > 1).any():
+        return runs
+    grouped = runs.groupby(keys, sort=False, dropna=False)
+    first = grouped.head(1).set_index(keys)
+    first[options.metric] = grouped[options.metric].mean()
+    first["n_seeds"] = grouped.size()
+    return first.reset_index()[list(runs.columns) + ["n_seeds"]]
 
 
 def missing_columns(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
@@ -354,13 +402,15 @@ def draw(kind: str, data: pd.DataFrame, options: AnalysisOptions, ax: Axes) -> A
 class Section:
     """One part of the report. ``run(ctx, out)`` fills ``out``; it runs only when every column
     of ``requires`` has a value for every usable model and the data hold at least
-    ``min_groups`` groups of ``options.by``."""
+    ``min_groups`` groups of ``options.by``, and ``applies(ctx)`` (when given) returns None
+    instead of the reason the data do not fit."""
 
     name: str
     title: str
     run: Callable[[Context, SectionResult], None]
     requires: tuple[str, ...] = ()
     min_groups: int = 1
+    applies: Callable[[Context], str | None] | None = None
 
 
 def run_section(section: Section | str, ctx: Context) -> SectionResult:
@@ -375,6 +425,8 @@ def run_section(section: Section | str, ctx: Context) -> SectionResult:
             f"needs at least {_count(sec.min_groups)} groups in column '{ctx.options.by}'; these "
             f"results hold only {ctx.groups}: add results of another {ctx.options.by} to compare"
         )
+    elif sec.applies is not None and (why := sec.applies(ctx)):
+        out.skipped = why
     else:
         sec.run(ctx, out)
     return out
@@ -424,49 +476,172 @@ def _data(ctx: Context, out: SectionResult) -> None:
     o = ctx.options
     out.text(
         f"{len(ctx.data)} usable models in {len(ctx.groups)} group(s) of '{o.by}' "
-        f"({ctx.n_total} rows read)."
+        f"({ctx.n_total} rows read). Every family of tests is adjusted for multiplicity "
+        f"({_ADJUST_NAMES[o.adjust]}) and verdicts rest on the adjusted p-values at level "
+        f"{o.alpha:g}; intervals are adjusted the same way."
     )
     out.bullets([ctx.note] if ctx.note else [])
+
+
+def _replicated(ctx: Context) -> str | None:
+    d = ctx.data if ctx.runs is None else ctx.runs
+    if "arch_id" not in d.columns or "cfg_seed" not in d.columns:
+        return "needs columns ['arch_id', 'cfg_seed'] (results with seed replicates)"
+    if not (d.groupby("arch_id")["cfg_seed"].nunique() >= 2).any():
+        return (
+            "needs seed replicates: the same arch_id trained with at least two cfg_seed values "
+            "(train them with several seeds and analyse all runs together)"
+        )
+    return None
+
+
+def _noise(ctx: Context, out: SectionResult) -> None:
+    import pandas as pd
+
+    from designspace.analysis.noise import noise_floor, noise_table, seed_agreement
+
+    o = ctx.options
+    runs = ctx.data if ctx.runs is None else ctx.runs
+    nf = noise_floor(runs, o.metric)
+    ctx.shared["noise"] = nf
+    out.text(
+        f"Seed-to-seed standard deviation of {o.metric}: {nf.sd:.4g} (95% interval "
+        f"[{nf.sd_low:.4g}, {nf.sd_high:.4g}]), pooled over {nf.n_archs} architectures trained "
+        f"with several seeds ({nf.n_runs} runs, {nf.dof} degrees of freedom). Comparisons and "
+        f"rules below quote differences in units of it (diff_over_noise). Seed agreement: rank "
+        f"correlation of the same architectures between two seeds, the ceiling of any rank "
+        f"agreement."
+    )
+    floor = pd.DataFrame([{k: getattr(nf, k) for k in nf.__dataclass_fields__}])
+    out.table("noise_floor", floor)
+    out.table("seed_agreement", seed_agreement(runs, o.metric))
+    out.table("noise_by_arch", noise_table(runs, o.metric), shown=False)
+    out.console.append(f"noise floor: seed-to-seed sd {nf.sd:.4g} over {nf.n_archs} architectures")
 
 
 def _summary(ctx: Context, out: SectionResult) -> None:
     from designspace.analysis.compare import summary
 
-    table = out.table("summary", summary(ctx.data, ctx.options.by, ctx.options.metric), index=True)
-    ctx.shared.setdefault("summary", table)
+    out.table("summary", summary(ctx.data, ctx.options.by, ctx.options.metric), index=True)
 
 
-def _comparison(ctx: Context, out: SectionResult) -> None:
+_ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "none"}
+_PAIR_VIEW = [
+    "a",
+    "b",
+    "verdict",
+    "ks",
+    "p_value",
+    "p_adjusted",
+    "median_diff",
+    "median_diff_low",
+    "median_diff_high",
+    "p_a_beats_b",
+    "p_a_beats_b_low",
+    "p_a_beats_b_high",
+    "p_equivalence_adjusted",
+    "diff_over_noise",
+]
+
+
+def _compare(ctx: Context, normalize: bool) -> Any:
     from designspace.analysis.compare import compare
 
     o = ctx.options
-    c = compare(ctx.data, o.by, o.metric, o.reference, o.alpha)
+    return compare(
+        ctx.data,
+        o.by,
+        o.metric,
+        o.reference,
+        o.alpha,
+        normalize=normalize,
+        complexity=o.complexity,
+        adjust=o.adjust,
+        margin=o.margin,
+        n_boot=o.n_boot,
+        seed=o.seed,
+        noise=ctx.shared.get("noise"),
+    )
+
+
+_NESTED_CONSOLE = [
+    "rule",
+    "from_space",
+    "to_space",
+    "verdict",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_adjusted",
+    "p_equivalence_adjusted",
+    "sensitivity",
+    "diff_over_noise",
+]
+_PREFERENCE_CONSOLE = [
+    "column",
+    "verdict",
+    "direction",
+    "top_median",
+    "all_median",
+    "p_adjusted",
+    "range_low",
+    "range_best",
+    "range_high",
+    "stable",
+]
+
+
+def _drop_empty(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``table`` without those of ``columns`` that hold no value at all (e.g. diff_over_noise
+    when there is no noise floor)."""
+    empty = [c for c in columns if c in table.columns and table[c].isna().all()]
+    return table.drop(columns=empty)
+
+
+def _pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
+    return _drop_empty(pairs[[c for c in _PAIR_VIEW if c in pairs.columns]], ["diff_over_noise"])
+
+
+def _comparison(ctx: Context, out: SectionResult) -> None:
+    o = ctx.options
+    c = _compare(ctx, normalize=False)
     ctx.shared["comparison"] = c
     out.text(
-        f"Reference {c.reference}; Kolmogorov-Smirnov tests at level {o.alpha:g}. auc = mean of "
-        f"the EDF over the common error range [{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] "
-        f"(higher = more good models)."
+        f"Every pair of groups is tested (two-sample Kolmogorov-Smirnov on the error "
+        f"distributions); the {len(c.pairs)} p-values are adjusted ({_ADJUST_NAMES[c.adjust]}) "
+        f"and a verdict says 'better' or 'worse' only when the adjusted p-value is below "
+        f"{o.alpha:g}. 'equivalent' means two one-sided tests show |difference of medians| < "
+        f"{c.margin:g}; 'indistinguishable' means neither a difference nor equivalence is shown. "
+        f"Reference {c.reference}; auc = mean of the EDF over the common error range "
+        f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models)."
     )
     out.table("comparison", c.table, index=True)
-    out.table("pairwise", c.pairs)
+    out.text(
+        f"Effect sizes of every pair (a relative to b): median_diff = median(a) - median(b) "
+        f"(negative: a better) and p_a_beats_b = P(a random model of a has a lower error than "
+        f"one of b), with {c.n_boot} bootstrap resamples at the adjusted level "
+        f"{1 - c.interval_alpha:.4g}; raw and adjusted p-values."
+    )
+    out.table("pairwise", c.pairs, shown=_pairs_view(c.pairs))
     out.console.append(str(c))
     out.figure(ctx, "edf", "edf", "Error EDFs, legend [n | min | mean]", band="dkw")
 
 
 def _normalized(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.compare import compare
-
-    o = ctx.options
     try:
-        norm = compare(
-            ctx.data, o.by, o.metric, o.reference, o.alpha, normalize=True, complexity=o.complexity
-        )
+        norm = _compare(ctx, normalize=True)
     except DesignSpaceError as exc:
         out.not_done.append(f"normalized comparison: {exc}")
         return
-    out.text(f"Complexity-normalized over the common {o.complexity} range:")
+    out.text(
+        f"Complexity-normalized (NDS) over the common {ctx.options.complexity} range: every "
+        f"group's models reweighted to one complexity distribution; tests and intervals as above."
+    )
     out.table("comparison_normalized", norm.table, index=True)
-    out.figure(ctx, "edf_normalized", "nedf", f"Complexity-normalized EDFs ({o.complexity})")
+    out.table("pairwise_normalized", norm.pairs, shown=_pairs_view(norm.pairs))
+    out.figure(
+        ctx, "edf_normalized", "nedf", f"Complexity-normalized EDFs ({ctx.options.complexity})"
+    )
 
 
 def _sample_size(ctx: Context, out: SectionResult) -> None:
@@ -516,27 +691,145 @@ def _flops(ctx: Context, out: SectionResult) -> None:
 def _fits(ctx: Context, out: SectionResult) -> None:
     o = ctx.options
     feats = ctx.features()
-    cols = [
-        c
-        for c in ("arch_id", o.by, o.metric, "fit_w0", "fit_wa", "fit_wm", "e_fit")
-        if c in feats.columns
-    ]
+    wanted = ("arch_id", o.by, o.metric, "fit_w0", "fit_wa", "fit_wm", "e_fit", "fit_at_edge")
     out.text(
         "Every model's widths fitted by the RegNet rule (w0, wa, wm); e_fit = mean |log w - "
-        "log w_fit| over blocks (fits.csv)."
+        "log w_fit| over blocks; fit_at_edge marks fits at a limit of the search grid (fits.csv)."
     )
-    out.table("fits", feats[cols], shown=False)
+    table = out.table("fits", feats[[c for c in wanted if c in feats.columns]], shown=False)
+    if "fit_at_edge" in table.columns and table["fit_at_edge"].any():
+        out.bullets([f"{int(table['fit_at_edge'].sum())} fit(s) sit at the edge of the grid"])
     out.figure(ctx, "widths", "widths", f"Width profiles of the top {o.top} models with fits")
     out.figure(ctx, "efit", "efit", "e_fit vs error")
+
+
+def _nested_applies(ctx: Context) -> str | None:
+    from designspace.analysis.rules import NESTED_STEPS
+
+    pairs = [(s.from_space, s.to_space) for s in NESTED_STEPS]
+    if any(a in ctx.groups and b in ctx.groups for a, b in pairs):
+        return None
+    return (
+        f"needs a nested pair of spaces in column '{ctx.options.by}' (one of "
+        f"{[f'{a}->{b}' for a, b in pairs]}); these results hold {ctx.groups}"
+    )
+
+
+def _nested(ctx: Context, out: SectionResult) -> None:
+    from designspace.analysis.rules import nested_rules
+
+    o = ctx.options
+    table = nested_rules(
+        ctx.data,
+        o.metric,
+        o.by,
+        alpha=o.alpha,
+        adjust=o.adjust,
+        margin=o.margin,
+        n_boot=o.n_boot,
+        seed=o.seed,
+        noise=ctx.shared.get("noise"),
+    )
+    out.text(
+        "Each RegNet constraint tested as DDS derives it: by the nested pair of spaces that "
+        "differ only by that constraint, as a comparison of their error distributions (effect = "
+        "median error of the constrained space minus the other's; negative = lower error), "
+        f"adjusted ({_ADJUST_NAMES[o.adjust]}) over the steps. A sharing rule claims the "
+        f"constraint costs nothing: 'supported' only when equivalence within {o.margin:g} (or "
+        "an improvement) is shown. Each verdict is recomputed on ranks (Mann-Whitney) and "
+        "without outliers; a verdict that changes is 'fragile'."
+    )
+    out.bullets([r.sentence for r in table.itertuples()])
+    shown = _drop_empty(table.drop(columns=["sentence", "claim", "evidence"]), ["diff_over_noise"])
+    out.table("rules_nested", table, shown=shown)
+    view = shown[[c for c in _NESTED_CONSOLE if c in shown.columns]]
+    out.console.append(
+        f"RegNet principles from nested spaces ({o.adjust}-adjusted, effect = median error "
+        f"change, interval at the adjusted level):\n"
+        + view.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+    )
+
+
+def _observational(ctx: Context, out: SectionResult) -> None:
+    from designspace.analysis.rules import observational_rules
+
+    o = ctx.options
+    table = observational_rules(
+        ctx.features(),
+        o.metric,
+        o.by,
+        alpha=o.alpha,
+        adjust=o.adjust,
+        n_boot=o.n_boot,
+        seed=o.seed,
+    )
+    out.text(
+        "OBSERVATIONAL evidence, within each space: models that have a property against those "
+        "that lack it (effect = median error with minus without; for linear_widths Spearman's "
+        "rho of error and e_fit). Models differ in more than the property, so an association "
+        "is not a cause; nothing derived from the property is controlled for. Adjusted over "
+        "all rows; recomputed without outliers (sensitivity)."
+    )
+    out.table("rules_observational", table, shown=table.drop(columns=["sentence", "evidence"]))
+    found = table[table["verdict"].isin(["association", "reverse association"])]
+    out.console.append(
+        f"within-space evidence (observational, not causal): {len(found)} of {len(table)} "
+        f"(rule, space) rows show an association"
+        + "".join(f"\n  {r.rule} in {r.space}: {r.verdict}" for r in found.itertuples())
+    )
+
+
+def _preferences(ctx: Context, out: SectionResult) -> None:
+    from designspace.analysis.preferences import preferences
+
+    o = ctx.options
+    table = preferences(
+        ctx.features(),
+        metric=o.metric,
+        by=o.by,
+        top=o.best,
+        alpha=o.alpha,
+        adjust=o.adjust,
+        n_boot=o.n_boot,
+        seed=o.seed,
+    )
+    out.text(
+        f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
+        f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
+        f"models (shift < 0: the best have lower values), adjusted ({_ADJUST_NAMES[o.adjust]}) "
+        f"over the statistics. The DDS bootstrap good range (range_low, range_best, range_high) "
+        f"describes where the best models sit; 'stable' says whether it is the same for five "
+        f"bootstrap seeds (best_min..best_max, low_min..high_max)."
+    )
+    out.bullets([r.sentence for r in table.itertuples() if isinstance(r.sentence, str)])
+    out.table("preferences", table, shown=table.drop(columns=["sentence"]))
+    view = table[[c for c in _PREFERENCE_CONSOLE if c in table.columns]]
+    out.console.append(
+        f"preferences of the best {o.best:.0%} ({o.adjust}-adjusted permutation tests; DDS "
+        f"good range):\n" + view.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+    )
 
 
 def _rules(ctx: Context, out: SectionResult) -> None:
     from designspace.analysis.rules import derive_rules
 
     o = ctx.options
-    rules = derive_rules(ctx.features(), o.metric, o.alpha, n_boot=o.n_boot, seed=o.seed)
-    out.bullets([f"{r.rule}: {r.verdict}. {r.sentence}" for r in rules.itertuples()])
-    out.table("rules", rules, shown=rules.drop(columns=["sentence"]))
+    rules = derive_rules(
+        ctx.features(),
+        o.metric,
+        o.alpha,
+        tolerance=o.margin,
+        n_boot=o.n_boot,
+        seed=o.seed,
+        adjust=o.adjust,
+        by=o.by,
+    )
+    out.text(
+        "One verdict per RegNet principle: the nested-space steps and the preferences of the "
+        "best models (details in the sections above)."
+    )
+    out.bullets([f"{r.rule}: {r.verdict} ({r.sensitivity}). {r.claim}" for r in rules.itertuples()])
+    out.table("rules", rules, shown=False)
 
 
 def _good_ranges(ctx: Context, out: SectionResult) -> None:
@@ -547,7 +840,10 @@ def _good_ranges(ctx: Context, out: SectionResult) -> None:
     wanted = ("depth", "b", "g", "fit_w0", "fit_wa", "fit_wm", "e_fit", o.complexity, "params")
     stats = [c for c in wanted if c in feats.columns and not feats[c].isna().any()]
     table = good_ranges(feats, stats, o.metric, o.by, n_boot=o.n_boot, alpha=o.alpha, seed=o.seed)
-    out.text(f"{o.n_boot} resamples of 25% of the models; interval at level {1 - o.alpha:g}.")
+    out.text(
+        f"DDS good ranges: {o.n_boot} resamples of 25% of the models, the statistic of the best "
+        f"model of each; interval at level {1 - o.alpha:g} (a description, not a test)."
+    )
     out.table("good_ranges", table)
     for stat in ("depth", "b", "g", "fit_wm"):
         if stat in feats.columns:
@@ -560,6 +856,7 @@ SECTIONS: dict[str, Section] = {
     s.name: s
     for s in (
         Section("data", "Data", _data),
+        Section("noise", "Training noise (seed replicates)", _noise, applies=_replicated),
         Section("summary", "Summary", _summary),
         Section("comparison", "Comparison", _comparison, min_groups=2),
         Section(
@@ -573,7 +870,26 @@ SECTIONS: dict[str, Section] = {
         Section("search", "Random-search efficiency", _search),
         Section("flops", "Error vs complexity", _flops, ("{complexity}",)),
         Section("fits", "RegNet fits", _fits, STAGE_COLUMNS),
-        Section("rules", "RegNet design principles", _rules, STAGE_COLUMNS),
+        Section(
+            "rules_nested",
+            "RegNet principles: nested spaces",
+            _nested,
+            min_groups=2,
+            applies=_nested_applies,
+        ),
+        Section(
+            "rules_observational",
+            "RegNet principles: within-space evidence (observational)",
+            _observational,
+            STAGE_COLUMNS,
+        ),
+        Section(
+            "preferences",
+            "Preferences of the best models (top vs all)",
+            _preferences,
+            STAGE_COLUMNS,
+        ),
+        Section("rules", "RegNet principles: verdicts", _rules, STAGE_COLUMNS),
         Section("good_ranges", "Good ranges (DDS bootstrap)", _good_ranges, STAGE_COLUMNS),
     )
 }

@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from synthetic import make_results
+from synthetic import Truth, make_results
 
 from designspace.analysis import load_results
 from designspace.cli import main
@@ -55,10 +56,51 @@ def test_analyze_writes_tables_plots_and_reports(report):
     assert list(comparison.index) == ["AnyNetXA", "AnyNetXC", "AnyNetXE"]
     assert comparison.loc["AnyNetXE", "verdict_ref"] == "better"
     assert (comparison["n"] == 40).all()
-    assert len(pd.read_csv(out / "rules.csv")) == 9
+    rules = pd.read_csv(out / "rules.csv")
+    assert {"shared_b", "widths_increase", "best_b", "good_wm"} <= set(rules["rule"])
     md = (out / "report.md").read_text()
     assert "6 of 126 models excluded" in md and "![Error EDFs" in md
-    assert "widths_increase: supported" in md
+    # the fixture holds AnyNetXA, XC and XE: no nested pair of spaces, so that section says why
+    assert "## RegNet principles: nested spaces\n\nSkipped: needs a nested pair" in md
+
+
+def test_new_statistics_are_sections_of_the_report(tmp_path, capsys):
+    """Adjusted comparisons with effect sizes, nested-step rules with sensitivity, within-space
+    evidence, preferences and the noise floor from seed replicates: tables, report, console."""
+    truth = Truth(widths_increase=-0.03, noise=0.01)
+    data = make_results(("AnyNetXC", "AnyNetXD"), n=40, truth=truth, seed=4)
+    rng = np.random.default_rng(0)
+    again = data.head(12).assign(cfg_seed=1)  # 12 architectures trained with a second seed
+    again["val_top1_err"] = again["val_top1_err"] + rng.normal(0, 0.004, len(again))
+    results = pd.concat([data, again], ignore_index=True)
+    csv = tmp_path / "runs.csv"
+    results.to_csv(csv, index=False)
+    out = tmp_path / "a"
+    code = main(["analyze", str(csv), "--out", str(out), "--n-boot", "200", "--formats", "png"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    pairs = pd.read_csv(out / "pairwise.csv")
+    for col in ("p_value", "p_adjusted", "median_diff_low", "p_a_beats_b", "p_equivalence"):
+        assert col in pairs.columns, col
+    assert pairs["diff_over_noise"].notna().all()  # quoted against the noise floor
+    assert (pd.read_csv(out / "comparison.csv", index_col=0)["n"] == 40).all()  # one per model
+    nested = pd.read_csv(out / "rules_nested.csv").set_index("rule")
+    assert nested.loc["widths_increase", "verdict"] == "supported"
+    assert nested.loc["widths_increase", "ci_high"] < 0
+    assert nested.loc["shared_b", "verdict"] == "not testable"
+    assert set(nested["sensitivity"].dropna()) <= {"robust", "fragile"}
+    observational = pd.read_csv(out / "rules_observational.csv")
+    assert (observational["evidence"] == "observational (within space)").all()
+    prefs = pd.read_csv(out / "preferences.csv")
+    assert list(prefs["column"]) == ["b", "g", "depth", "wm"]
+    assert {"p_adjusted", "range_low", "range_high", "stable"} <= set(prefs.columns)
+    floor = pd.read_csv(out / "noise_floor.csv")
+    assert floor.loc[0, "n_archs"] == 12 and 0.001 < floor.loc[0, "sd"] < 0.01
+    md = (out / "report.md").read_text()
+    assert "92 runs of 80 architectures: seed replicates averaged" in md
+    assert "OBSERVATIONAL evidence" in md and "## Training noise (seed replicates)" in md
+    assert "holm adjustment over 1 pairs" in printed and "widths_increase" in printed
+    assert "preferences of the best 25%" in printed and "noise floor" in printed
 
 
 def test_report_html_is_self_contained(report):

@@ -77,7 +77,7 @@ def test_adding_a_section_is_one_entry_and_one_function(data, tmp_path, monkeypa
 
     entry = Section("best_models", "Best models", best_models, requires=("{metric}", "space"))
     monkeypatch.setitem(SECTIONS, entry.name, entry)
-    rep = analyze(data, tmp_path / "a", FAST)
+    rep = analyze(data.drop(columns=["widths"]), tmp_path / "a", FAST)  # (quick: no RegNet fits)
     table = pd.read_csv(tmp_path / "a" / "best_models.csv")
     assert len(table) == 3 and table["val_top1_err"].is_monotonic_increasing
     assert (tmp_path / "a" / "best_edf.png").exists() and "best_edf" in rep.figures

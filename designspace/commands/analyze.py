@@ -52,6 +52,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="bootstrap resamples, at least 100 (default: 10000)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the resampling")
+    p.add_argument(
+        "--adjust",
+        default="holm",
+        help="multiple-testing adjustment of every family of tests: holm, bh or none "
+        "(default: holm)",
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=0.005,
+        help="equivalence margin, in error units (fractions; default: 0.005)",
+    )
+    p.add_argument(
+        "--best",
+        type=float,
+        default=0.25,
+        help="fraction of the models that count as the best in the preference tests "
+        "(default: 0.25)",
+    )
     p.set_defaults(run=run)
 
 
@@ -65,7 +84,7 @@ def options_from_args(args: argparse.Namespace) -> object:
     bad = sorted(set(formats) - {"png", "svg"})
     if bad or not formats:
         raise DesignSpaceError(f"--formats takes png and/or svg, got {args.formats!r}")
-    for name in ("alpha", "n_boot", "seed"):
+    for name in ("alpha", "n_boot", "seed", "adjust", "margin", "best"):
         value = getattr(args, name)
         flag = "--" + name.replace("_", "-")
         try:
@@ -80,6 +99,9 @@ def options_from_args(args: argparse.Namespace) -> object:
         formats=formats,
         n_boot=args.n_boot,
         seed=args.seed,
+        adjust=args.adjust,
+        margin=args.margin,
+        best=args.best,
     )
 
 
