@@ -35,7 +35,7 @@ def anynet_record(i: int, epochs: int = 6, diverged: bool = False, nan: bool = F
             "ds": [1, 1 + i % 3, 2],
             "num_gs": [1, 2, 4],
             "ss": [4, 1, 2],
-            "ws": [32, 64 + 32 * (i % 2), 256],
+            "ws": [32 + 8 * i, 64 + 32 * (i % 2), 256],  # distinct nets, as in the real files
         },
         "optim": {
             "base_lr": 0.01 * (1 + i),

@@ -56,7 +56,7 @@ def test_anynet_record_every_field(tmp_path):
     assert (r["cfg_momentum"], r["cfg_epochs"], r["cfg_seed"]) == (0.9, 6.0, 4)
     assert (r["cfg_lr_policy"], r["cfg_iter_lr"]) == ("cos", False)
     # architecture: index 0 is the stem; b = 1 / bot_mul; g = w * bot_mul / groups
-    assert (r["block"], r["stem_width"], r["stem_stride"]) == ("res_bottleneck_block", 32, 4)
+    assert (r["block"], r["stem_width"], r["stem_stride"]) == ("res_bottleneck_block", 56, 4)
     assert r["num_stages"] == 2 and r["depth"] == 1 + 3 % 3 + 2
     assert (
         list(r["depths"]) == [1, 2]
