@@ -151,7 +151,14 @@ class _Staging:
     def __exit__(self, kind: type | None, *_: object) -> None:
         assert self.path is not None
         if kind is None:
-            _publish(self.path, self.out)
+            try:
+                _publish(self.path, self.out)
+            except OSError as exc:  # e.g. another analysis moved its files into place first
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise DesignSpaceError(
+                    f"could not move the new analysis into {str(self.out)!r} ({exc}); is another "
+                    f"analysis writing there? Rerun when it has finished"
+                ) from None
             return
         shutil.rmtree(self.path, ignore_errors=True)
         if self.created is not None:

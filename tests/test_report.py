@@ -266,3 +266,16 @@ def test_load_results_reads_a_sweep_folder_and_skips_what_is_not_a_result(tmp_pa
     (data_dir / "broken.parquet").write_bytes(b"garbage")
     with pytest.warns(ResultsWarning, match="broken.parquet"):
         assert len(load_results([data_dir, FIXTURE / "AnyNetXA.parquet"])) == 126 + 42
+
+
+def test_a_failed_move_into_place_leaves_no_staging_and_says_why(tmp_path, monkeypatch):
+    import designspace.report as report
+
+    def busy(stage, out):
+        raise OSError(39, "Directory not empty")
+
+    monkeypatch.setattr(report, "_publish", busy)
+    data = make_results(("AnyNetXA", "AnyNetXB"), n=12, seed=1).drop(columns=["widths"])
+    with pytest.raises(DesignSpaceError, match="another analysis"):
+        analyze(data, tmp_path / "a", n_boot=200, formats=("png",))
+    assert list(tmp_path.iterdir()) == []
