@@ -48,9 +48,12 @@ def digest_tree(path: Path) -> dict[str, str]:
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m designspace ARGS`` with this process's environment as it is now (which
+    carries, e.g., the session Ray's authentication mode to a driver that joins it)."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     return subprocess.run(
         [sys.executable, "-m", "designspace", *args],
-        capture_output=True, text=True, timeout=timeout, env=ENV, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
 
