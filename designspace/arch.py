@@ -7,10 +7,11 @@ Conventions (DDS notation):
   ``group_width`` is channels per group of the 3x3 conv (groups = ``w / b / g``).
 * Only the first block of a stage has the stage's ``stride`` (and a projection shortcut when
   the width or the stride changes).
-* ``block`` is ``"x"`` (ResNeXt bottleneck), ``"y"`` (X block + squeeze-and-excitation with
-  ``se_ratio`` of the block's input width), ``"basic"`` (two 3x3 convs with a residual) or
-  ``"plain"`` (two 3x3 convs, no residual). Basic and plain blocks have no bottleneck and dense
-  convs: their ``bottleneck_ratio`` is 1 and their ``group_width`` equals the stage width.
+* ``block`` names a registered block type (:mod:`designspace.blocks`): built in are ``"x"``
+  (ResNeXt bottleneck), ``"y"`` (X block + squeeze-and-excitation with ``se_ratio`` of the
+  block's input width), ``"basic"`` (two 3x3 convs with a residual) and ``"plain"`` (two 3x3
+  convs, no residual). Blocks without a bottleneck (basic, plain) have dense convs: their
+  ``bottleneck_ratio`` is 1 and their ``group_width`` equals the stage width.
 * ``stem`` is ``"simple"`` (3x3 conv, stride 2) or ``"small"`` (3x3 conv, stride 1, for
   28-32 px inputs).
 
@@ -25,12 +26,19 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from designspace.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
 
-BLOCKS = ("x", "y", "basic", "plain")
 STEMS = ("simple", "small")
 STEM_STRIDES = {"simple": 2, "small": 1}
 MAX_STAGES = 8  # flat row columns d1..d8 exist only for stages that a network has
+# Sanity limits far above any published network (RegNetY-32GF: widest stage 3712, deepest 13
+# blocks), so that an absurd description is refused here rather than overflowing a count or
+# exhausting memory in the builder.
+MAX_DEPTH = 1024  # blocks per stage
+MAX_CHANNELS = 65536  # any width: stage, inner (bottleneck), stem, input channels
+MAX_CLASSES = 1_000_000
+MAX_STRIDE = 64
 
 
 def _is_int(value: Any) -> bool:
@@ -86,6 +94,11 @@ class Architecture:
     name: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.stages, (tuple, list)):
+            raise DesignSpaceError(
+                f"'stages' must be a list of stages, got {type(self.stages).__name__} "
+                f"{self.stages!r:.40}"
+            )
         object.__setattr__(self, "stages", tuple(self.stages))
         _validate(self)
 
@@ -210,6 +223,12 @@ class Architecture:
             raise DesignSpaceError(
                 f"architecture has unknown field(s) {unknown}; valid fields: {sorted(known)}"
             )
+        if not isinstance(data["stages"], list):
+            raise DesignSpaceError(
+                f"field 'stages' must be a list of {{depth, width, bottleneck_ratio, "
+                f"group_width, stride}} objects, got {type(data['stages']).__name__} "
+                f"{data['stages']!r:.40}"
+            )
         stages = []
         for i, st in enumerate(data["stages"], start=1):
             if not isinstance(st, dict):
@@ -229,9 +248,13 @@ class Architecture:
     @classmethod
     def from_json(cls, text: str) -> Architecture:
         """Parse JSON text written by :meth:`to_json`."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise DesignSpaceError(
+                f"an architecture must be JSON text, got {type(text).__name__} {text!r:.40}"
+            )
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise DesignSpaceError(f"architecture is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
@@ -271,15 +294,15 @@ class Architecture:
         """Rebuild from a :meth:`to_row` record (a dict or a pandas Series)."""
         get = row.get if hasattr(row, "get") else row.__getitem__
         try:
-            depths = [int(x) for x in get("depths")]
-            widths = [int(x) for x in get("widths")]
-            bs = [float(x) for x in get("bottleneck_ratios")]
-            gs = [int(x) for x in get("group_widths")]
-            strides = [int(x) for x in get("strides")]
-        except (KeyError, TypeError) as exc:
+            depths = [int(x) for x in _cell_list(get("depths"))]
+            widths = [int(x) for x in _cell_list(get("widths"))]
+            bs = [float(x) for x in _cell_list(get("bottleneck_ratios"))]
+            gs = [int(x) for x in _cell_list(get("group_widths"))]
+            strides = [int(x) for x in _cell_list(get("strides"))]
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise DesignSpaceError(
-                f"row has no per-stage lists (depths, widths, bottleneck_ratios, group_widths, "
-                f"strides): {exc}"
+                f"row has no readable per-stage lists (depths, widths, bottleneck_ratios, "
+                f"group_widths, strides): {exc}"
             ) from None
         name = get("name")
         if not len(depths) == len(widths) == len(bs) == len(gs) == len(strides):
@@ -288,35 +311,60 @@ class Architecture:
             Stage(d, w, b, g, s)
             for d, w, b, g, s in zip(depths, widths, bs, gs, strides, strict=True)
         )
-        return cls(
-            stages=stages,
-            block=str(get("block")),
-            stem=str(get("stem")),
-            stem_width=int(get("stem_width")),
-            in_channels=int(get("in_channels")),
-            num_classes=int(get("num_classes")),
-            se_ratio=float(get("se_ratio")),
-            name=name if isinstance(name, str) else None,
-        )
+        try:
+            rest = {
+                "block": str(get("block")),
+                "stem": str(get("stem")),
+                "stem_width": int(get("stem_width")),
+                "in_channels": int(get("in_channels")),
+                "num_classes": int(get("num_classes")),
+                "se_ratio": float(get("se_ratio")),
+            }
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise DesignSpaceError(
+                f"row has no readable block, stem, stem_width, in_channels, num_classes or "
+                f"se_ratio: {exc}"
+            ) from None
+        return cls(stages=stages, name=name if isinstance(name, str) else None, **rest)
+
+
+def _cell_list(value: Any) -> list:
+    """A per-stage list from a table cell: a list or array, or its JSON text (from a CSV)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if value is None or isinstance(value, (int, float, dict)):
+        raise TypeError(f"expected a list, got {value!r:.40}")
+    return list(value)
 
 
 def _validate(arch: Architecture) -> None:
-    if arch.block not in BLOCKS:
-        raise DesignSpaceError(f"block must be one of {list(BLOCKS)}, got {arch.block!r}")
+    spec = get_block(arch.block)
     if arch.stem not in STEMS:
         raise DesignSpaceError(f"stem must be one of {list(STEMS)}, got {arch.stem!r}")
-    for key in ("stem_width", "in_channels", "num_classes"):
+    limits = {"stem_width": MAX_CHANNELS, "in_channels": MAX_CHANNELS, "num_classes": MAX_CLASSES}
+    for key, limit in limits.items():
         value = getattr(arch, key)
         if not _is_int(value) or value <= 0:
-            raise DesignSpaceError(f"{key} must be a positive integer, got {value!r}")
-    if not isinstance(arch.se_ratio, (int, float)) or not 0 <= arch.se_ratio < 1:
+            raise DesignSpaceError(f"{key} must be a positive integer, got {value!r:.40}")
+        if value > limit:
+            raise DesignSpaceError(f"{key} must be at most {limit}, got {value}")
+    if (
+        isinstance(arch.se_ratio, bool)
+        or not isinstance(arch.se_ratio, (int, float))
+        or not 0 <= arch.se_ratio < 1
+    ):
         raise DesignSpaceError(f"se_ratio must be in [0, 1), got {arch.se_ratio!r}")
-    if arch.block == "y" and arch.se_ratio <= 0:
-        raise DesignSpaceError("a Y-block network needs se_ratio > 0 (the papers use 0.25)")
-    if arch.block != "y" and arch.se_ratio != 0:
+    if spec.se and arch.se_ratio <= 0:
         raise DesignSpaceError(
-            f"se_ratio must be 0 for {arch.block!r} blocks; use block 'y' for squeeze-excitation"
+            f"a {arch.block!r}-block network needs se_ratio > 0 (the papers use 0.25)"
         )
+    if not spec.se and arch.se_ratio != 0:
+        raise DesignSpaceError(
+            f"se_ratio must be 0 for {arch.block!r} blocks; use a block with "
+            f"squeeze-excitation ({', '.join(_se_blocks())}) for it"
+        )
+    if arch.name is not None and not isinstance(arch.name, str):
+        raise DesignSpaceError(f"name must be a string, got {arch.name!r:.40}")
     if not arch.stages:
         raise DesignSpaceError("an architecture needs at least one stage")
     if len(arch.stages) > MAX_STAGES:
@@ -325,33 +373,45 @@ def _validate(arch: Architecture) -> None:
     for i, s in enumerate(arch.stages, start=1):
         if not isinstance(s, Stage):
             raise DesignSpaceError(f"stage {i} must be a Stage, got {type(s).__name__}")
-        for key in ("depth", "width", "group_width", "stride"):
+        stage_limits = {
+            "depth": MAX_DEPTH,
+            "width": MAX_CHANNELS,
+            "group_width": MAX_CHANNELS,
+            "stride": MAX_STRIDE,
+        }
+        for key, limit in stage_limits.items():
             value = getattr(s, key)
             if not _is_int(value) or value <= 0:
                 raise DesignSpaceError(
-                    f"stage {i} field '{key}' must be a positive integer, got {value!r}"
+                    f"stage {i} field '{key}' must be a positive integer, got {value!r:.40}"
+                )
+            if value > limit:
+                raise DesignSpaceError(
+                    f"stage {i} field '{key}' must be at most {limit}, got {value}"
                 )
         b = s.bottleneck_ratio
-        if isinstance(b, bool) or not isinstance(b, (int, float)) or b <= 0:
+        if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < float("inf"):
             raise DesignSpaceError(
                 f"stage {i} field 'bottleneck_ratio' must be a positive number, got {b!r}"
             )
         inner = s.width / b
+        if inner > MAX_CHANNELS:
+            raise DesignSpaceError(
+                f"stage {i}: inner width {s.width} / bottleneck_ratio {b} must be at most "
+                f"{MAX_CHANNELS} channels"
+            )
         if abs(inner - round(inner)) > 1e-9 or round(inner) < 1:
             raise DesignSpaceError(
                 f"stage {i}: width {s.width} / bottleneck_ratio {b} is not a whole number of "
                 f"channels; pick a width divisible by the ratio"
             )
-        if arch.block in ("basic", "plain"):
+        if not spec.bottleneck:
             if b != 1 or s.group_width != s.width:
                 raise DesignSpaceError(
                     f"stage {i}: {arch.block!r} blocks have no bottleneck and dense convs: "
                     f"set bottleneck_ratio 1 and group_width = width ({s.width})"
                 )
-        elif (
-            arch.block == "y"
-            and min(round(arch.se_ratio * w_in), round(arch.se_ratio * s.width)) < 1
-        ):
+        elif spec.se and min(round(arch.se_ratio * w_in), round(arch.se_ratio * s.width)) < 1:
             raise DesignSpaceError(
                 f"stage {i}: se_ratio {arch.se_ratio} of a block input width "
                 f"{min(w_in, s.width)} rounds to an SE width of 0; raise se_ratio or the width"
@@ -363,3 +423,7 @@ def _validate(arch: Architecture) -> None:
                 f"designspace.regnet.adjust_compatibility"
             )
         w_in = s.width
+
+
+def _se_blocks() -> list[str]:
+    return [n for n in block_names() if get_block(n).se]

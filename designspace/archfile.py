@@ -63,14 +63,21 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def architecture_from_table(path: str | Path, index: int) -> Architecture:
     """Architecture in row ``index`` (0-based position) of a samples or results table."""
     frame = read_table(path)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise DesignSpaceError(f"--index must be a whole row number, got {index!r}")
+    if len(frame) == 0:
+        raise DesignSpaceError(f"{path} has no rows")
     if not 0 <= index < len(frame):
         raise DesignSpaceError(
             f"--index {index} is out of range: {path} has {len(frame)} rows (0..{len(frame) - 1})"
         )
     row = frame.iloc[index]
-    if "arch_json" in frame.columns:
-        return Architecture.from_json(row["arch_json"])
-    return Architecture.from_row(row)
+    try:
+        if "arch_json" in frame.columns:
+            return Architecture.from_json(row["arch_json"])
+        return Architecture.from_row(row)
+    except DesignSpaceError as exc:
+        raise DesignSpaceError(f"{path} row {index}: {exc}") from None
 
 
 def read_architecture(spec: str) -> Architecture:

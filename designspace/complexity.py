@@ -10,11 +10,12 @@ Conventions (NDS/DDS, pycls):
 * **acts** are the output elements of every conv and linear layer.
 * Inputs are square: ``resolution`` is the side in pixels.
 
-The walk below follows :mod:`designspace.models` layer by layer (stem, one function per block
-type, head), and a test holds the two equal through fvcore for every named model and hundreds
-of sampled ones. Every function takes numpy arrays (or ints) and broadcasts, so one code path
-counts a single network and a batch of a million candidates alike: within a stage all blocks
-after the first cost the same, so a stage is ``first + (d - 1) * rest``.
+The walk below follows :mod:`designspace.models` layer by layer (stem, each block type's cost
+function from its spec in :mod:`designspace.blocks`, head), and a test holds the two equal
+through fvcore for every named model and hundreds of sampled ones. Every function takes numpy
+arrays (or ints) and broadcasts, so one code path counts a single network and a batch of a
+million candidates alike: within a stage all blocks after the first cost the same, so a stage
+is ``first + (d - 1) * rest``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from designspace.arch import STEM_STRIDES, Architecture
+from designspace.blocks import basic_block_cost, bottleneck_block_cost, get_block
+from designspace.errors import DesignSpaceError
+from designspace.layercost import Cost, bn_cost, conv_cost, linear_cost
 
-Cost = np.ndarray  # shape (3, ...): flops, params, acts
+__all__ = [
+    "Complexity",
+    "Cost",
+    "basic_block_cost",
+    "block_cost",
+    "bottleneck_block_cost",
+    "check_countable",
+    "complexity",
+    "complexity_arrays",
+    "head_cost",
+    "stage_cost",
+    "stage_summary",
+    "stem_cost",
+]
 
 
 @dataclass(frozen=True)
@@ -41,73 +58,19 @@ class Complexity:
         return {"flops": self.flops, "params": self.params, "acts": self.acts}
 
 
-def _out_size(h, stride):
-    return (h - 1) // stride + 1
-
-
-def _conv(h, c_in, c_out, k: int, stride=1, groups=1, bias: bool = False):
-    """Cost of a conv on an h x h input; returns (cost, output side)."""
-    h_out = _out_size(h, stride)
-    area = h_out * h_out
-    flops = k * k * c_in * c_out * area // groups
-    params = k * k * c_in * c_out // groups
-    if bias:
-        flops = flops + c_out * area
-        params = params + c_out
-    return np.stack(np.broadcast_arrays(flops, params, c_out * area)), h_out
-
-
-def _bn(c):
-    return np.stack(np.broadcast_arrays(0 * c, 2 * c, 0 * c))
-
-
-def _linear(c_in, c_out):
-    return np.stack(np.broadcast_arrays(c_in * c_out + c_out, c_in * c_out + c_out, c_out))
-
-
 def stem_cost(h, in_channels, width, stem: str):
     """Stem: 3x3 conv (stride 2 for "simple", 1 for "small") + BN + ReLU."""
-    cost, h = _conv(h, in_channels, width, 3, STEM_STRIDES[stem])
-    return cost + _bn(width), h
-
-
-def _shortcut(h, w_in, w_out, stride):
-    """1x1 strided projection + BN where width or stride change; zero cost otherwise."""
-    cost, _ = _conv(h, w_in, w_out, 1, stride)
-    needed = (np.asarray(w_in) != np.asarray(w_out)) | (np.asarray(stride) != 1)
-    return np.where(needed, cost + _bn(w_out), 0)
-
-
-def bottleneck_block_cost(h, w_in, w_out, stride, b, g, se_ratio: float = 0.0):
-    """X block (Y block when se_ratio > 0): 1x1, grouped 3x3 (+SE), 1x1, projection."""
-    w_b = np.rint(np.asarray(w_out) / b).astype(np.int64)
-    c1, _ = _conv(h, w_in, w_b, 1)
-    c2, h_out = _conv(h, w_b, w_b, 3, stride, groups=w_b // g)
-    cost = c1 + _bn(w_b) + c2 + _bn(w_b)
-    if se_ratio > 0:
-        w_se = np.round(se_ratio * np.asarray(w_in)).astype(np.int64)
-        s1, _ = _conv(1, w_b, w_se, 1, bias=True)
-        s2, _ = _conv(1, w_se, w_b, 1, bias=True)
-        cost = cost + s1 + s2
-    c3, _ = _conv(h_out, w_b, w_out, 1)
-    return cost + c3 + _bn(w_out) + _shortcut(h, w_in, w_out, stride), h_out
-
-
-def basic_block_cost(h, w_in, w_out, stride, residual: bool = True):
-    """Basic residual block (two 3x3 convs + projection) or, without residual, the plain one."""
-    c1, h_out = _conv(h, w_in, w_out, 3, stride)
-    c2, _ = _conv(h_out, w_out, w_out, 3)
-    cost = c1 + _bn(w_out) + c2 + _bn(w_out)
-    if residual:
-        cost = cost + _shortcut(h, w_in, w_out, stride)
-    return cost, h_out
+    cost, h = conv_cost(h, in_channels, width, 3, STEM_STRIDES[stem])
+    return cost + bn_cost(width), h
 
 
 def block_cost(block: str, h, w_in, w_out, stride, b, g, se_ratio: float = 0.0):
-    """Cost of one block of the given type; returns (cost, output side)."""
-    if block in ("x", "y"):
-        return bottleneck_block_cost(h, w_in, w_out, stride, b, g, se_ratio)
-    return basic_block_cost(h, w_in, w_out, stride, residual=block == "basic")
+    """Cost of one block of the registered type ``block``; returns (cost, output side).
+
+    The cost function is the block's spec in :mod:`designspace.blocks`; an unknown name raises
+    DesignSpaceError.
+    """
+    return get_block(block).cost(h, w_in, w_out, stride, b, g, se_ratio)
 
 
 def stage_cost(block: str, h, w_in, depth, width, stride, b, g, se_ratio: float = 0.0):
@@ -119,7 +82,7 @@ def stage_cost(block: str, h, w_in, depth, width, stride, b, g, se_ratio: float 
 
 def head_cost(width, num_classes):
     """Head: global average pool (free) + linear layer with bias."""
-    return _linear(width, num_classes)
+    return linear_cost(width, num_classes)
 
 
 def complexity_arrays(
@@ -168,10 +131,36 @@ def complexity_arrays(
     return np.asarray(total, dtype=np.int64)
 
 
-def complexity(arch: Architecture, resolution: int = 224) -> Complexity:
-    """Flops (multiply-adds), params and acts of ``arch`` on square ``resolution`` px inputs."""
+def check_countable(arch: Architecture, resolution: int) -> None:
+    """Refuse (DesignSpaceError) a resolution that is not a whole number of px >= 1, or a
+    network too large to count exactly in 64-bit integers at that resolution.
+
+    The bound is generous: every conv costs at most ``9 * C**2 * resolution**2`` multiply-adds
+    for the widest channel count C, and a block has at most 6 convs.
+    """
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise DesignSpaceError(f"resolution must be a whole number of px, got {resolution!r}")
     if resolution < 1:
-        raise ValueError(f"resolution must be >= 1 px, got {resolution}")
+        raise DesignSpaceError(f"resolution must be >= 1 px, got {resolution}")
+    widest = max(
+        [arch.in_channels, arch.stem_width, arch.num_classes]
+        + [max(s.width, s.inner_width) for s in arch.stages]
+    )
+    bound = 9 * widest**2 * int(resolution) ** 2 * (6 * arch.depth + 2)
+    if bound >= 2**63:
+        raise DesignSpaceError(
+            f"{arch.name or 'this network'} at {resolution} px is too large to count exactly "
+            f"in 64-bit integers; use a smaller resolution or network"
+        )
+
+
+def complexity(arch: Architecture, resolution: int = 224) -> Complexity:
+    """Flops (multiply-adds), params and acts of ``arch`` on square ``resolution`` px inputs.
+
+    Raises DesignSpaceError (a ValueError) for a resolution below 1 px or a network too large
+    to count in 64-bit integers (:func:`check_countable`).
+    """
+    check_countable(arch, resolution)
     f, p, a = complexity_arrays(
         arch.depths,
         arch.widths,
@@ -194,6 +183,7 @@ def stage_summary(arch: Architecture, resolution: int = 224) -> list[dict]:
 
     Like the d2l chapter's ``layer_summary``; the rows sum to :func:`complexity`.
     """
+    check_countable(arch, resolution)
     rows = []
     cost, h = stem_cost(resolution, arch.in_channels, arch.stem_width, arch.stem)
     rows.append(("stem", (arch.stem_width, h, h), cost))

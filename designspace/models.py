@@ -15,21 +15,26 @@ The analytic counter :mod:`designspace.complexity` mirrors this module layer by 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from designspace.arch import STEM_STRIDES, Architecture, Stage
+from designspace.blocks import get_block
 from designspace.errors import DesignSpaceError
 
 __all__ = [
+    "BLOCK_MODULES",
     "AnyNet",
     "BasicBlock",
+    "BlockShape",
     "Head",
     "PlainBlock",
     "SqueezeExcitation",
     "Stem",
     "XBlock",
+    "block_module",
     "build_model",
     "init_weights",
 ]
@@ -80,6 +85,21 @@ def _shortcut(w_in: int, w_out: int, stride: int) -> nn.Module:
     return nn.Identity()
 
 
+@dataclass(frozen=True)
+class BlockShape:
+    """Geometry of one block, in channels: input and output widths, the stride of its first
+    strided layer (and shortcut), the inner (bottleneck) width, the groups of its 3x3 conv and
+    its SE width (0 without squeeze-excitation). Every block module class has
+    ``from_shape(shape) -> nn.Module`` and takes what it needs from this."""
+
+    w_in: int
+    w_out: int
+    stride: int
+    inner_width: int
+    groups: int
+    se_width: int = 0
+
+
 class _Residual(nn.Module):
     """out = ReLU(shortcut(x) + f(x)) for a residual function ``self.f``."""
 
@@ -118,6 +138,18 @@ class XBlock(_Residual):
         self.f = nn.Sequential(*layers)
         self.shortcut = _shortcut(w_in, w_out, stride)
 
+    @classmethod
+    def from_shape(cls, shape: BlockShape) -> XBlock:
+        """The X block (Y block when ``shape.se_width > 0``) of this geometry."""
+        return cls(
+            shape.w_in,
+            shape.w_out,
+            shape.stride,
+            shape.inner_width,
+            shape.groups,
+            shape.se_width,
+        )
+
 
 class BasicBlock(_Residual):
     """Basic residual block: 3x3 conv (stride), BN, ReLU, 3x3 conv, BN; + shortcut; ReLU."""
@@ -128,6 +160,11 @@ class BasicBlock(_Residual):
             *_conv_bn(w_in, w_out, 3, stride), nn.ReLU(inplace=True), *_conv_bn(w_out, w_out, 3)
         )
         self.shortcut = _shortcut(w_in, w_out, stride)
+
+    @classmethod
+    def from_shape(cls, shape: BlockShape) -> BasicBlock:
+        """The basic block of this geometry (dense convs: inner width and groups unused)."""
+        return cls(shape.w_in, shape.w_out, shape.stride)
 
 
 class PlainBlock(nn.Sequential):
@@ -140,6 +177,11 @@ class PlainBlock(nn.Sequential):
             *_conv_bn(w_out, w_out, 3),
             nn.ReLU(inplace=True),
         )
+
+    @classmethod
+    def from_shape(cls, shape: BlockShape) -> PlainBlock:
+        """The plain block of this geometry (dense convs: inner width and groups unused)."""
+        return cls(shape.w_in, shape.w_out, shape.stride)
 
 
 class Head(nn.Module):
@@ -155,27 +197,51 @@ class Head(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+# The PyTorch module of every block type registered in designspace.blocks (same names). Each
+# class has ``from_shape(BlockShape) -> nn.Module``.
+BLOCK_MODULES: dict[str, type[nn.Module]] = {
+    "x": XBlock,
+    "y": XBlock,
+    "basic": BasicBlock,
+    "plain": PlainBlock,
+}
+
+
+def block_module(name: str) -> type[nn.Module]:
+    """The module class of a registered block type.
+
+    Raises DesignSpaceError for a name unknown to :mod:`designspace.blocks`, and for a block
+    registered there without a module here (so a half-added block fails loudly).
+    """
+    get_block(name)
+    cls = BLOCK_MODULES.get(name)
+    if cls is None:
+        raise DesignSpaceError(
+            f"block {name!r} is registered in designspace.blocks but has no PyTorch module; "
+            f"add its class to designspace.models.BLOCK_MODULES"
+        )
+    return cls
+
+
 def se_width(arch: Architecture, w_in: int) -> int:
     """SE bottleneck width ``round(se_ratio * w_in)`` (half to even) of a block with input w_in.
 
-    0 for X, basic and plain networks (se_ratio 0).
+    0 for blocks without squeeze-excitation (se_ratio 0).
     """
-    return round(arch.se_ratio * w_in) if arch.block == "y" else 0
+    return round(arch.se_ratio * w_in) if get_block(arch.block).se else 0
 
 
 def make_block(arch: Architecture, stage: Stage, w_in: int, stride: int) -> nn.Module:
     """One block of ``arch.block`` type for ``stage`` with input width ``w_in``."""
-    if arch.block in ("x", "y"):
-        w_se = se_width(arch, w_in)
-        if arch.block == "y" and w_se < 1:
-            raise DesignSpaceError(
-                f"a Y block with input width {w_in} gets an SE width of round({arch.se_ratio} * "
-                f"{w_in}) = 0; raise se_ratio or the stem/stage widths"
-            )
-        return XBlock(w_in, stage.width, stride, stage.inner_width, stage.groups, w_se)
-    if arch.block == "basic":
-        return BasicBlock(w_in, stage.width, stride)
-    return PlainBlock(w_in, stage.width, stride)
+    cls = block_module(arch.block)
+    w_se = se_width(arch, w_in)
+    if get_block(arch.block).se and w_se < 1:
+        raise DesignSpaceError(
+            f"a {arch.block!r} block with input width {w_in} gets an SE width of "
+            f"round({arch.se_ratio} * {w_in}) = 0; raise se_ratio or the stem/stage widths"
+        )
+    shape = BlockShape(w_in, stage.width, stride, stage.inner_width, stage.groups, w_se)
+    return cls.from_shape(shape)  # type: ignore[attr-defined]
 
 
 class AnyNet(nn.Module):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from designspace.arch import Architecture, Stage
+from designspace.blocks import get_block
 from designspace.complexity import complexity_arrays
 from designspace.errors import DesignSpaceError
 from designspace.regimes import Band, Regime, get_regime
@@ -96,7 +97,7 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
         if direction == "decreasing":
             vals[p] = vals[p][:, ::-1]
     d = vals["depth"].astype(np.int64)
-    if space.block in ("basic", "plain"):
+    if not get_block(space.block).bottleneck:  # b = 1 and dense convs
         w = vals["width"].astype(np.int64)
         b = np.ones_like(w)
         g = w.copy()

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from designspace.arch import BLOCKS
+from designspace.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
 
 
@@ -152,6 +152,7 @@ def parse_distribution(spec: Any, where: str) -> Distribution:
 
 # ----------------------------------------------------------------------------- spaces
 MONOTONE = ("increasing", "decreasing")
+DEFAULT_SE_RATIO = 0.25  # the papers' SE ratio (of a block's input width)
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,9 @@ class AnyNetSpace:
     """Stage-wise space: each per-stage parameter has a distribution (DDS's AnyNet).
 
     ``shared`` names parameters drawn once per network; ``monotone`` maps a parameter to
-    ``"increasing"`` or ``"decreasing"`` across stages. Basic and plain blocks ignore b and g
-    (b = 1, dense convs). Every stage's first block has stride 2.
+    ``"increasing"`` or ``"decreasing"`` across stages. Blocks without a bottleneck (basic,
+    plain; see :mod:`designspace.blocks`) ignore b and g (b = 1, dense convs). Every stage's
+    first block has stride 2.
     """
 
     kind: ClassVar[str] = "anynet"
@@ -208,7 +210,7 @@ class AnyNetSpace:
         """Human-readable distribution of every parameter and constraint."""
         out = {"block": self.block, "stages": str(self.num_stages)}
         for p in self.STAGE_PARAMS:
-            if self.block in ("basic", "plain") and p in ("bottleneck_ratio", "group_width"):
+            if not get_block(self.block).bottleneck and p in ("bottleneck_ratio", "group_width"):
                 continue
             scope = "shared by all stages" if p in self.shared else "per stage"
             out[p] = f"{getattr(self, p).describe()}, {scope}"
@@ -239,9 +241,7 @@ class RegNetSpace:
     q: int = 8
 
     def __post_init__(self) -> None:
-        _check_block(self.name, self.block, self.se_ratio)
-        if self.block not in ("x", "y"):
-            raise DesignSpaceError(f"space {self.name}: RegNet spaces use x or y blocks")
+        _check_block(self.name, self.block, self.se_ratio, bottleneck=True)
 
     def with_params(self, **overrides: Any) -> RegNetSpace:
         """A copy with some distributions or fields replaced (e.g. ``wm=LogUniform(1.5, 3)``)."""
@@ -261,11 +261,27 @@ class RegNetSpace:
 Space = AnyNetSpace | RegNetSpace
 
 
-def _check_block(name: str, block: str, se_ratio: float) -> None:
-    if block not in BLOCKS:
-        raise DesignSpaceError(f"space {name}: block must be one of {list(BLOCKS)}, got {block!r}")
-    if (block == "y") != (se_ratio > 0):
-        raise DesignSpaceError(f"space {name}: use se_ratio > 0 exactly with block 'y'")
+def _check_block(name: str, block: str, se_ratio: float, *, bottleneck: bool = False) -> None:
+    """The space's block must be registered, with se_ratio > 0 exactly for SE blocks (and, when
+    ``bottleneck``, a block with a bottleneck, for spaces that draw b and g)."""
+    try:
+        spec = get_block(block)
+    except DesignSpaceError as exc:
+        raise DesignSpaceError(f"space {name}: {exc}") from None
+    if isinstance(se_ratio, bool) or not isinstance(se_ratio, (int, float)):
+        raise DesignSpaceError(f"space {name}: se_ratio must be a number, got {se_ratio!r}")
+    if spec.se != (se_ratio > 0):
+        se_blocks = [b for b in block_names() if get_block(b).se]
+        raise DesignSpaceError(
+            f"space {name}: use se_ratio > 0 exactly with blocks that have squeeze-excitation "
+            f"({', '.join(se_blocks)}); block {block!r} " + ("has it" if spec.se else "has none")
+        )
+    if bottleneck and not spec.bottleneck:
+        usable = [b for b in block_names() if get_block(b).bottleneck]
+        raise DesignSpaceError(
+            f"space {name}: RegNet spaces use blocks with a bottleneck ({', '.join(usable)}), "
+            f"got {block!r}"
+        )
 
 
 def _with(space: Any, overrides: dict[str, Any]) -> Any:
@@ -280,7 +296,7 @@ def _with(space: Any, overrides: dict[str, Any]) -> Any:
 
 # ----------------------------------------------------------------------------- registry
 def _anynet_x(letter: str, block: str = "x") -> AnyNetSpace:
-    se = 0.25 if block == "y" else 0.0
+    se = DEFAULT_SE_RATIO if get_block(block).se else 0.0
     shared: set[str] = set()
     monotone: list[tuple[str, str]] = []
     notes = ["independent d, w, b, g per stage"]
@@ -322,7 +338,7 @@ def _builtin() -> dict[str, Space]:
         name="RegNetY",
         description="RegNetX with Y blocks (SE ratio 0.25)",
         block="y",
-        se_ratio=0.25,
+        se_ratio=DEFAULT_SE_RATIO,
     )
     return spaces
 
@@ -418,10 +434,16 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
                 f"{where}: 'monotone' must map a parameter to increasing|decreasing"
             )
         changes["monotone"] = tuple((str(k), str(v)) for k, v in mono.items())
-    if "block" in changes and changes["block"] != "y" and "se_ratio" not in changes:
-        changes["se_ratio"] = 0.0
-    if changes.get("block") == "y" and "se_ratio" not in changes and not base.se_ratio:
-        changes["se_ratio"] = 0.25
+    if "block" in changes and "se_ratio" not in changes:
+        # a block with squeeze-excitation defaults to the papers' ratio, any other to none
+        try:
+            has_se = get_block(changes["block"]).se
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(f"{where}: {exc}") from None
+        if not has_se:
+            changes["se_ratio"] = 0.0
+        elif not base.se_ratio:
+            changes["se_ratio"] = DEFAULT_SE_RATIO
     try:
         return replace(base, **changes)
     except TypeError as exc:

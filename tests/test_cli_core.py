@@ -1,13 +1,14 @@
 """The sample / describe / spaces commands, run as a user runs them."""
 
 import json
+import shlex
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
-from designspace.cli import main
+from designspace.cli import build_parser, main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -172,3 +173,20 @@ def test_core_imports_neither_torch_nor_ray(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("command", ["spaces", "sample", "describe"])
+def test_help_ends_with_examples_that_parse(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out.rstrip()
+    tail = text[text.rindex("\nexamples:") + 1 :]
+    commands = [line.strip() for line in tail.splitlines() if line.startswith("  designspace ")]
+    assert len(commands) >= 3 and all(c.split()[1] == command for c in commands)
+    # every example line is followed by its explanation, and the block closes the help
+    assert len(tail.splitlines()) == 1 + 2 * len(commands)
+    parser = build_parser()
+    for line in commands:
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.command == command

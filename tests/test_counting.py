@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from designspace.arch import Architecture, Stage
+from designspace.blocks import BUILTIN_BLOCKS, get_block
 from designspace.complexity import Complexity, complexity
 from designspace.counting import (
     count_flop_counter_mode,
@@ -136,12 +137,12 @@ def test_sampled_models_analytic_equals_fvcore(space, fvcore_counts):
 
 def random_arch(rng: random.Random) -> Architecture:
     """Any block type, stem, stride pattern, channel and class count (not just a space's)."""
-    block = rng.choice(["x", "y", "basic", "plain"])
+    block = rng.choice(BUILTIN_BLOCKS)
     stages = []
     for _ in range(rng.randint(1, 5)):
         depth = rng.randint(1, 3)
         stride = rng.choice([1, 2, 2])
-        if block in ("basic", "plain"):
+        if not get_block(block).bottleneck:
             w = rng.choice([4, 8, 12, 24])
             stages.append(Stage(depth, w, 1, w, stride))
         else:
@@ -158,7 +159,7 @@ def random_arch(rng: random.Random) -> Architecture:
         stem_width=rng.choice([8, 13, 16, 30]),
         in_channels=rng.randint(1, 4),
         num_classes=rng.randint(2, 20),
-        se_ratio=rng.choice([0.25, 0.5, 0.3]) if block == "y" else 0.0,
+        se_ratio=rng.choice([0.25, 0.5, 0.3]) if get_block(block).se else 0.0,
     )
 
 
@@ -167,7 +168,7 @@ def test_random_architectures_of_every_block_type(fvcore_counts):
     archs = [random_arch(rng) for _ in range(80)]
     resolutions = [rng.choice([1, 2, 3, 7, 16, 33]) for _ in archs]
     assert {(a.block, a.stem) for a in archs} == {
-        (b, s) for b in ("x", "y", "basic", "plain") for s in ("simple", "small")
+        (b, s) for b in BUILTIN_BLOCKS for s in ("simple", "small")
     }
     found = mismatches(archs, resolutions, fvcore_counts(archs, resolutions))
     assert not found, found[:3]
@@ -181,7 +182,7 @@ def test_in_process_count_equals_worker_count(fvcore_counts):
 def bias_count(arch: Architecture) -> int:
     """Bias terms of an AnyNet: the head's, and SE's two 1x1 convs (w_se + w_b) per Y block."""
     total = arch.num_classes
-    if arch.block == "y":
+    if get_block(arch.block).se:
         w_in = arch.stem_width
         for s in arch.stages:
             for _ in range(s.depth):

@@ -9,9 +9,11 @@ import torch
 from torch import nn
 
 from designspace.arch import Architecture, Stage
+from designspace.blocks import block_names, get_block
 from designspace.complexity import complexity
 from designspace.errors import DesignSpaceError
 from designspace.models import (
+    BLOCK_MODULES,
     AnyNet,
     BasicBlock,
     PlainBlock,
@@ -24,7 +26,7 @@ from designspace.named import get_model
 
 def tiny(block: str, stem: str = "simple", in_channels: int = 3, num_classes: int = 7):
     """A small 3-stage network of the given block type (one stride-1 stage included)."""
-    if block in ("basic", "plain"):
+    if not get_block(block).bottleneck:
         stages = (Stage(1, 8, 1, 8, 2), Stage(2, 16, 1, 16, 1), Stage(1, 24, 1, 24, 2))
     else:
         stages = (Stage(1, 8, 1, 4, 2), Stage(2, 16, 2, 4, 1), Stage(1, 24, 1, 8, 2))
@@ -35,7 +37,7 @@ def tiny(block: str, stem: str = "simple", in_channels: int = 3, num_classes: in
         stem_width=8,
         in_channels=in_channels,
         num_classes=num_classes,
-        se_ratio=0.25 if block == "y" else 0.0,
+        se_ratio=0.25 if get_block(block).se else 0.0,
     )
 
 
@@ -43,7 +45,7 @@ def out_side(h: int, stride: int) -> int:
     return (h - 1) // stride + 1
 
 
-BLOCKS = ("x", "y", "basic", "plain")
+BLOCKS = block_names()  # every registered block type
 
 
 @pytest.mark.parametrize("block", BLOCKS)
@@ -85,14 +87,16 @@ def test_structure(block):
     assert isinstance(model, AnyNet)
     assert len(model.stages) == len(arch.stages)
     assert [len(s) for s in model.stages] == arch.depths
-    kind = {"x": XBlock, "y": XBlock, "basic": BasicBlock, "plain": PlainBlock}[block]
+    kind = {"x": XBlock, "y": XBlock, "basic": BasicBlock, "plain": PlainBlock}.get(
+        block, BLOCK_MODULES.get(block)
+    )
     assert all(isinstance(b, kind) for s in model.stages for b in s)
     assert model.head.fc.in_features == arch.widths[-1]
     assert model.head.fc.out_features == arch.num_classes
     assert model.head.fc.bias is not None
     assert not any(isinstance(m, nn.modules.lazy.LazyModuleMixin) for m in model.modules())
     se = [m for m in model.modules() if isinstance(m, SqueezeExcitation)]
-    assert len(se) == (arch.depth if block == "y" else 0)
+    assert len(se) == (arch.depth if get_block(block).se else 0)
     se_convs = {id(c) for m in se for c in (m.reduce, m.expand)}
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
@@ -106,16 +110,15 @@ def test_structure(block):
 @pytest.mark.parametrize("block", BLOCKS)
 def test_shortcuts_only_where_width_or_stride_change(block):
     # stage 2 keeps the stem width at stride 1: its first block needs no projection
-    if block in ("basic", "plain"):
+    spec = get_block(block)
+    if not spec.bottleneck:
         stages = (Stage(2, 8, 1, 8, 1), Stage(2, 16, 1, 16, 1), Stage(1, 16, 1, 16, 2))
     else:
         stages = (Stage(2, 8, 1, 4, 1), Stage(2, 16, 1, 4, 1), Stage(1, 16, 1, 4, 2))
-    arch = Architecture(
-        stages=stages, block=block, stem_width=8, se_ratio=0.25 if block == "y" else 0.0
-    )
+    arch = Architecture(stages=stages, block=block, stem_width=8, se_ratio=0.25 if spec.se else 0.0)
     model = build_model(arch)
     blocks = [b for s in model.stages for b in s]
-    if block == "plain":
+    if not spec.residual:
         assert not any(hasattr(b, "shortcut") for b in blocks)
         return
     projected = [not isinstance(b.shortcut, nn.Identity) for b in blocks]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,9 +11,39 @@ if TYPE_CHECKING:
     from designspace.regimes import Regime
 
 
-def add_regime_arguments(p: argparse.ArgumentParser, default: str | None = "imagenet") -> None:
-    """--regime, --resolution, --in-channels, --num-classes, --stem, --flops/--params/--acts."""
-    g = p.add_argument_group("regime (input, output and complexity band)")
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that wraps each line of a description or epilog to the terminal but keeps the line
+    breaks, and keeps lines that start with a space verbatim (example commands)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for line in text.splitlines():
+            if not line.strip() or line.startswith(" "):
+                out.append(indent + line)
+            else:
+                out.append(
+                    textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                )
+        return "\n".join(out)
+
+
+def examples(*cases: tuple[str, str]) -> str:
+    """An ``examples:`` epilog for :class:`HelpFormatter`: each (command, what it does) as an
+    indented command line followed by its explanation."""
+    lines = ["examples:"]
+    for command, what in cases:
+        lines += [f"  {command}", f"      {what}"]
+    return "\n".join(lines)
+
+
+def add_regime_arguments(
+    p: argparse.ArgumentParser, default: str | None = "imagenet", bands: bool = True
+) -> None:
+    """--regime, --resolution, --in-channels, --num-classes, --stem and, with ``bands``,
+    the complexity bands --flops/--params/--acts."""
+    g = p.add_argument_group(
+        "regime (input, output and complexity band)" if bands else "regime (input and output)"
+    )
     g.add_argument(
         "--regime",
         default=default,
@@ -28,6 +59,8 @@ def add_regime_arguments(p: argparse.ArgumentParser, default: str | None = "imag
         choices=["simple", "small"],
         help="simple = 3x3 stride-2 conv; small = stride 1 (for 28-32 px)",
     )
+    if not bands:
+        return
     g.add_argument(
         "--flops",
         metavar="LO:HI",
@@ -89,8 +122,18 @@ def architecture_from_args(args: argparse.Namespace) -> tuple[Architecture, int 
             raise DesignSpaceError("--from FILE needs --index K (the 0-based row)")
         arch = architecture_from_table(args.from_file, args.index)
         frame = read_table(args.from_file)
-        res = frame["resolution"].iloc[args.index] if "resolution" in frame.columns else None
-        return arch, (int(res) if res is not None else None)
+        if "resolution" not in frame.columns:
+            return arch, None
+        res = frame["resolution"].iloc[args.index]
+        try:
+            if float(res) != int(res) or int(res) < 1:
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise DesignSpaceError(
+                f"{args.from_file} row {args.index}: resolution {res!r} is not a whole number "
+                f"of px >= 1"
+            ) from None
+        return arch, int(res)
     if not args.arch:
         raise DesignSpaceError(
             "name a model (e.g. RegNetX-400MF), an ARCH.json file, or use --from FILE --index K"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from designspace.commands.common import (
+    HelpFormatter,
     add_architecture_arguments,
     add_regime_arguments,
     architecture_from_args,
+    examples,
     regime_from_args,
 )
 
@@ -21,8 +23,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "gamma/beta included) and acts (output elements of convs and linear layers). "
         "Resolution: --resolution, else --regime's, else the row's in --from FILE, else 28 px "
         "for RegNetX32 and 224 px otherwise.",
-        epilog="examples: designspace describe RegNetY-400MF; designspace describe --from "
-        "s.parquet --index 3 --json; designspace describe --list",
+        epilog=examples(
+            ("designspace describe RegNetY-400MF", "a published model at 224 px"),
+            (
+                "designspace describe RegNetX32 --counter both",
+                "the chapter's model at 28 px, analytic and fvcore counts side by side",
+            ),
+            (
+                "designspace describe arch.json --regime cifar10",
+                "an architecture JSON file, with CIFAR-10's input, classes and stem",
+            ),
+            (
+                "designspace describe --from samples.parquet --index 3 --json",
+                "row 3 of a samples or results table, as one JSON object",
+            ),
+            ("designspace describe --list", "the named models"),
+        ),
+        formatter_class=HelpFormatter,
     )
     add_architecture_arguments(p)
     p.add_argument("--list", action="store_true", help="list the named models")
@@ -33,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="analytic",
         help="count analytically (default), with fvcore on the built model, or both",
     )
-    add_regime_arguments(p, default=None)
+    add_regime_arguments(p, default=None, bands=False)
     p.set_defaults(run=run)
 
 
@@ -57,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
         arch = arch.with_io(regime.in_channels, regime.num_classes, regime.stem)
         resolution = regime.resolution
     else:
-        for key in ("flops", "params", "acts"):
-            if getattr(args, key):
-                raise DesignSpaceError(f"--{key} is a sampling band; describe does not use it")
+        for key in ("in_channels", "num_classes"):
+            value = getattr(args, key)
+            if value is not None and value <= 0:
+                raise DesignSpaceError(f"--{key.replace('_', '-')} must be positive, got {value}")
         arch = arch.with_io(args.in_channels, args.num_classes, args.stem)
     if args.resolution is not None:
         if args.resolution <= 0:

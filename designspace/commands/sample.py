@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from designspace.commands.common import add_regime_arguments, regime_from_args
+from designspace.commands.common import (
+    HelpFormatter,
+    add_regime_arguments,
+    examples,
+    regime_from_args,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +20,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "flops (multiply-adds, counted analytically at the regime's resolution) lie in the "
         "band. The same --seed gives the same configurations on any machine, and the first k "
         "of N are the sample of k.",
-        epilog="example: designspace sample --space AnyNetE -n 500 -o samples.parquet",
+        epilog=examples(
+            (
+                "designspace sample --space AnyNetXE -n 500 -o samples.parquet",
+                "500 AnyNetXE networks in the papers' band (360-400MF at 224 px)",
+            ),
+            (
+                "designspace sample --space RegNetX -n 100 --regime fashion-mnist --seed 1",
+                "100 RegNetX networks for 28 px Fashion-MNIST (3.6-4.0MF), another seed",
+            ),
+            (
+                "designspace sample --space AnyNetXA -n 20 --flops 200M:400M --params 2M:6M",
+                "your own flops and parameter bands",
+            ),
+            (
+                "designspace sample --space my_space.yaml -n 50 -o s.csv",
+                "a space from a file (see 'designspace spaces AnyNetXE' for the parameters)",
+            ),
+        ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "--space",

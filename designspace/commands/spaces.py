@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from designspace.commands.common import HelpFormatter, examples
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -11,6 +13,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="list the built-in design spaces",
         description="List the built-in design spaces (or show one in full) with the "
         "distribution of every parameter. Aliases AnyNetA..AnyNetE mean AnyNetXA..AnyNetXE.",
+        epilog=examples(
+            ("designspace spaces", "every built-in space, one line each"),
+            ("designspace spaces AnyNetXE", "one space with the distribution of each parameter"),
+            ("designspace spaces my_space.yaml", "check and show a space file"),
+            ("designspace spaces --regimes", "the regimes (input size, classes, flops band)"),
+        ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument("name", nargs="?", help="show only this space (or a .yaml/.toml space file)")
     p.add_argument("--regimes", action="store_true", help="list the regimes instead")
