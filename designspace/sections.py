@@ -7,8 +7,9 @@ the notebook run.
   value for every usable model), the least number of groups, and a function ``run(ctx, out)``
   that adds text, tables (written as CSV) and figures (drawn by a plot kind) to ``out``.
 
-A section whose columns are missing, or whose data hold too few groups, is skipped and the
-reason is stated in the report. Adding a plot = one draw function + one ``PLOT_KINDS`` entry;
+A section whose columns are missing, whose data hold too few groups, or whose run raises
+DesignSpaceError (the data cannot support it) is skipped and the reason is stated in the
+report; the other sections still run. Adding a plot = one draw function + one ``PLOT_KINDS`` entry;
 adding an analysis = one run function + one ``SECTIONS`` entry (:func:`sections_table` lists
 them in order). Column names in ``requires`` may name the options ``{complexity}``,
 ``{metric}`` and ``{by}``.
@@ -281,8 +282,7 @@ class SectionResult:
         """Draw plot ``kind`` of the context's data as figure ``name``; when its columns are
         missing or the data cannot support it, record why in ``not_done`` and return None."""
         spec = PLOT_KINDS[kind]
-        data = ctx.plot_data()
-        lacking = missing_columns(data, [ctx.options.column(c) for c in spec.requires])
+        lacking = missing_columns(ctx.data, [ctx.options.column(c) for c in spec.requires])
         if lacking:
             self.not_done.append(f"plot {name}: needs column(s) {lacking} for every model")
             return None
@@ -290,7 +290,7 @@ class SectionResult:
 
         fig, ax = new_figure()
         try:
-            spec.draw(data, ctx.options, ax, **params)
+            spec.draw(ctx.plot_data(), ctx.options, ax, **params)
         except DesignSpaceError as exc:
             self.not_done.append(f"plot {name}: {exc}")
             return None
@@ -428,7 +428,12 @@ def run_section(section: Section | str, ctx: Context) -> SectionResult:
     elif sec.applies is not None and (why := sec.applies(ctx)):
         out.skipped = why
     else:
-        sec.run(ctx, out)
+        try:
+            sec.run(ctx, out)
+        except DesignSpaceError as exc:  # the data cannot support it: say why, keep the rest
+            out.blocks.clear()
+            out.console.clear()
+            out.skipped = str(exc)
     return out
 
 

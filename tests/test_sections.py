@@ -88,6 +88,16 @@ def test_adding_a_section_is_one_entry_and_one_function(data, tmp_path, monkeypa
     assert "no_such_column" in run_section("needs_x", prepare(data, FAST)).skipped
 
 
+def test_a_section_the_data_cannot_support_is_skipped_with_its_reason(data, monkeypatch):
+    def needs_more(ctx, out):
+        out.text("started")
+        raise DesignSpaceError("needs at least 500 models per space")
+
+    monkeypatch.setitem(SECTIONS, "big", Section("big", "Big", needs_more))
+    result = run_section("big", prepare(data, FAST))
+    assert result.skipped == "needs at least 500 models per space" and result.blocks == []
+
+
 def test_a_plot_whose_columns_are_missing_is_recorded_not_drawn(data):
     ctx = prepare(data.drop(columns=["flops"]), FAST)
     out = run_section("search", ctx)
