@@ -95,6 +95,8 @@ def _acquire(path: Path, wait: bool, say: Callable[[str], None]) -> int:
     announced = False
     while True:
         try:
+            # Again each time: a holder we waited for removes the folder it created if empty.
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise DesignSpaceError(
