@@ -156,12 +156,13 @@ def main() -> int:
     agreement.to_csv(out / "agreement.csv", index=False)
     pd.DataFrame(noise_rows).to_csv(out / "noise.csv", index=False)
 
-    fig, ax = new_figure(5.0, 4.5)
-    fidelity_plot(short, long, hue="space", ax=ax)
-    ax.set_title(
-        f"{n} random models, {k} seeds: {short_d['epochs']:g} vs {long_d['epochs']:g} epochs"
-    )
-    save(fig, out / "fidelity.png")
+    if n >= 5:  # the plot joins the two result sets, which needs 5 models
+        fig, ax = new_figure(5.0, 4.5)
+        fidelity_plot(short, long, hue="space", ax=ax)
+        ax.set_title(
+            f"{n} random models, {k} seeds: {short_d['epochs']:g} vs {long_d['epochs']:g} epochs"
+        )
+        save(fig, out / "fidelity.png")
     summary = {
         "study": study.name,
         "models": n,
@@ -181,7 +182,7 @@ def main() -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     print(agreement.to_string(index=False))
     print(pd.DataFrame(noise_rows).to_string(index=False))
-    print(f"wrote {out}/agreement.csv, noise.csv, summary.json, fidelity.png")
+    print(f"wrote {out}/agreement.csv, noise.csv, summary.json{', fidelity.png' if n >= 5 else ''}")
     return 0
 
 

@@ -201,8 +201,9 @@ def at_edge(
     """True where the search range, not the data, may have stopped a fit: wm lies within half
     a coarse grid step (a factor sqrt of the grid's wm ratio) of the grid's lower or upper
     limit, or moving wm to a limit (or wa to its upper limit) fits as well as the best point
-    (e_fit is piecewise constant, so the optimum's plateau reaches the limit). ``widths``
-    (M, d)."""
+    (e_fit is piecewise constant, so the optimum's plateau reaches the limit). The latter
+    also flags fits whose wm the widths do not determine (e.g. constant widths, wa = 0): their
+    reported wm is arbitrary. ``widths`` (M, d)."""
     log_w = np.log(np.asarray(widths, dtype=float))
     lo, hi = min(grid.wm), max(grid.wm)
     half = np.sqrt(_ratio_step(grid.wm))

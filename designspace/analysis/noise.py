@@ -15,6 +15,7 @@ Results with seed replicates hold several rows per architecture (same ``arch_id`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -104,19 +105,22 @@ def seed_agreement(
     u = usable(data, metric, [on, seed_column], "seed agreement").data
     wide = u.pivot_table(index=on, columns=seed_column, values=metric, aggfunc="mean")
     rows = []
-    for a, b in combinations(sorted(wide.columns), 2):
-        pair = wide[[a, b]].dropna()
-        if len(pair) < 3:
-            continue
-        rows.append(
-            dict(
-                seed_a=a,
-                seed_b=b,
-                spearman=float(stats.spearmanr(pair[a], pair[b]).statistic),
-                kendall=float(stats.kendalltau(pair[a], pair[b]).statistic),
-                n=len(pair),
+    with warnings.catch_warnings():
+        # constant errors have no rank correlation: nan, kept
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        for a, b in combinations(sorted(wide.columns), 2):
+            pair = wide[[a, b]].dropna()
+            if len(pair) < 3:
+                continue
+            rows.append(
+                dict(
+                    seed_a=a,
+                    seed_b=b,
+                    spearman=float(stats.spearmanr(pair[a], pair[b]).statistic),
+                    kendall=float(stats.kendalltau(pair[a], pair[b]).statistic),
+                    n=len(pair),
+                )
             )
-        )
     if not rows:
         raise DesignSpaceError(
             f"seed agreement needs at least two seeds ({seed_column}) of 3 or more common "
