@@ -20,7 +20,8 @@ Run (after the study; the full run trains 30 models x 3 seeds x (1 + 4) epochs):
 Tiny end-to-end check (a few optimizer steps, 3 models):
     python experiments/fidelity.py --per-space 1 --spaces AnyNetXA AnyNetXE RegNetX --seeds 0 1 \\
         --max-steps 3 --subset 256 --val-subset 100 --out /tmp/fidelity-check
-Writes to --out (default results/fidelity): selection.parquet, short/seed-<s>/ and
+Writes to --out (default results/fidelity-seeds; the single-seed check of before stays in
+results/fidelity): selection.parquet, short/seed-<s>/ and
 long/seed-<s>/ (the sweeps), agreement.csv (column ``statistic`` names every row), noise.csv,
 summary.json, fidelity.png. Rerunning resumes the sweeps.
 """
@@ -72,7 +73,7 @@ def main() -> int:
     )
     ap.add_argument("--subset", type=int, default=None, help="override the training subset")
     ap.add_argument("--val-subset", type=int, default=None, help="override the validation subset")
-    ap.add_argument("--out", default=str(ROOT / "results/fidelity"))
+    ap.add_argument("--out", default=str(ROOT / "results/fidelity-seeds"))
     args = ap.parse_args()
 
     from designspace.analysis import load_results, noise_floor, rank_agreement, seed_agreement
