@@ -46,9 +46,39 @@ def test_bad_study_files(tmp_path):
     bad.write_text("name = ")
     with pytest.raises(DesignSpaceError, match="not valid TOML"):
         load_study(bad)
+    good = {"name": "x", "spaces": ["AnyNetXA", "AnyNetXE"], "n": 1, "regime": "imagenet",
+            "out": "o"}  # fmt: skip
+    study_from_dict(good)
+    for change, message in (
+        ({"reference": "AnyNetXB"}, "reference 'AnyNetXB' is not one of the study's spaces"),
+        ({"placement": {"max_concurent": 2}}, "did you mean 'max_concurrent'"),
+        ({"placement": {"executor": "local", "cpus_per_trial": -1}}, "cpus-per-trial"),
+        ({"train": {"epochs": "one"}}, r"f\.toml, \[train\]"),
+        ({"spaces": 5}, "'spaces' must be a non-empty list"),
+        ({"seed": -1}, "'seed' must be an integer >= 0"),
+    ):
+        with pytest.raises(DesignSpaceError, match=message):
+            study_from_dict({**good, **change}, "f.toml")
 
 
-def test_run_study_sweeps_and_writes_the_report(tmp_path, ray_session):
+def test_a_study_into_a_folder_in_use_is_refused(tmp_path):
+    from designspace.sweep.locks import out_lock
+
+    study = study_from_dict(
+        {
+            "name": "x",
+            "spaces": ["AnyNetXA"],
+            "n": 1,
+            "regime": "fashion-mnist",
+            "out": str(tmp_path / "o"),
+        }  # fmt: skip
+    )
+    with out_lock(tmp_path / "o"):
+        with pytest.raises(DesignSpaceError, match="is in use by pid"):
+            run_study(study, progress=False, placement_overrides={"executor": "local"})
+
+
+def test_run_study_sweeps_and_writes_the_report(tmp_path):
     study = study_from_dict(
         {
             "name": "tiny",
@@ -60,10 +90,11 @@ def test_run_study_sweeps_and_writes_the_report(tmp_path, ray_session):
             "train": {"max_steps": 3, "subset": 256, "val_subset": 100, "batch_size": 32},
         }
     )
-    result = run_study(study, progress=False)
+    result = run_study(study, progress=False, placement_overrides={"executor": "local"})
     frame = pd.read_parquet(result.results_dir / "results")
     assert len(frame) == 6 and set(frame["space"]) == {"AnyNetXA", "AnyNetXE"}
     assert (result.report_dir / "report.html").exists()
     assert (result.report_dir / "edf.png").exists()
     table = result.comparison
     assert list(table.index) == ["AnyNetXA", "AnyNetXE"] and (table["n"] == 3).all()
+    assert not (result.results_dir / ".designspace.lock").exists()
