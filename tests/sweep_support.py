@@ -117,3 +117,28 @@ class FaultyTrainer:
                 mark.touch()
                 os._exit(3)
         return train(arch, config, data=data)
+
+
+class InlineExecutor:
+    """A toy executor for the seam's test: every trial in the driver process, one at a time."""
+
+    def connect(self, placement):
+        import contextlib
+
+        from designspace.sweep.resources import local_resources
+
+        return contextlib.nullcontext(local_resources())
+
+    def run(self, job, recorder):
+        from designspace.sweep.trial import hostname, run_trial
+
+        for spec in job.trials:
+            if job.past_deadline():
+                return
+            recorder.record(spec.key, run_trial(spec.arch_json, job.settings, job.trainer),
+                            hostname(), 1)  # fmt: skip
+
+
+def always_crash(arch, config, data=None):
+    """A trainer whose worker process dies every time."""
+    os._exit(7)
