@@ -310,7 +310,8 @@ def scan_results(path: str | Path) -> ResultsScan:
 def load_results(path: str | Path, status: str | Iterable[str] | None = None):
     """Load a sweep's results as a pandas DataFrame (one row per evaluated model).
 
-    ``path``: a sweep folder (with ``sweep.json``) or its ``results`` parquet folder.
+    ``path``: a sweep folder (with ``sweep.json``), a study folder (the same, with its
+    ``analysis/`` beside, which is not read), or the ``results`` parquet folder of either.
     Unreadable files are skipped with a :class:`ResultsWarning` naming each. ``status``
     keeps only rows with that status (or any of several); None keeps every row.
     """

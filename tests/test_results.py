@@ -197,3 +197,21 @@ def test_file_names_are_safe_and_keyed():
     assert res.result_filename("AnyNetXA", 3, "abc") == "AnyNetXA-000003-abc.parquet"
     name = res.result_filename("../my space", 12, "f00")
     assert "/" not in name and not name.startswith((".", "_")) and name.endswith("f00.parquet")
+
+
+def test_load_results_accepts_a_study_folder_or_its_results_folder(tmp_path):
+    """A study folder holds the sweep (sweep.json, results/) and its analysis/ (CSV, HTML),
+    which a plain read of the whole folder would trip over."""
+    schema = res.results_schema(3, SETTINGS, METRICS)
+    study = tmp_path / "fmnist-progression"
+    data = study / res.DATA_DIRNAME
+    data.mkdir(parents=True)
+    (study / res.MANIFEST_NAME).write_text("{}")
+    (study / "analysis").mkdir()
+    (study / "analysis" / "comparison.csv").write_text("space,n\nA,2\n")
+    (study / "analysis" / "report.html").write_text("<html></html>")
+    for i in range(2):
+        res.write_result(data, make_row(arch([1, 2, 3]), i), schema)
+    for path in (study, data, str(study)):
+        frame = res.load_results(path)
+        assert sorted(frame.sample_index) == [0, 1] and set(frame.status) == {"ok"}
