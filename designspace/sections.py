@@ -9,10 +9,11 @@ the notebook run.
 
 A section whose columns are missing, whose data hold too few groups, or whose run raises
 DesignSpaceError (the data cannot support it) is skipped and the reason is stated in the
-report; the other sections still run. Adding a plot = one draw function + one ``PLOT_KINDS`` entry;
-adding an analysis = one run function + one ``SECTIONS`` entry (:func:`sections_table` lists
-them in order). Column names in ``requires`` may name the options ``{complexity}``,
-``{metric}`` and ``{by}``.
+report; the other sections still run. Adding a plot = one drawing function in
+:mod:`designspace.plots` + one ``PLOT_KINDS`` entry here; adding an analysis = one
+``run_<name>`` function in :mod:`designspace.report_sections` + one ``SECTIONS`` entry here
+(:func:`sections_table` lists them in order). Column names in ``requires`` may name the
+options ``{complexity}``, ``{metric}`` and ``{by}``.
 
 Importing this module is cheap (no pandas, scipy or matplotlib): the command-line parser lists
 the plot kinds from it, and arguments are validated (:class:`AnalysisOptions`) before anything
@@ -25,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from designspace import report_sections as rs
 from designspace.errors import DesignSpaceError
 
 if TYPE_CHECKING:
@@ -477,424 +479,44 @@ def _count(n: int) -> str:
     return {1: "one", 2: "two", 3: "three"}.get(n, str(n))
 
 
-def _data(ctx: Context, out: SectionResult) -> None:
-    o = ctx.options
-    out.text(
-        f"{len(ctx.data)} usable models in {len(ctx.groups)} group(s) of '{o.by}' "
-        f"({ctx.n_total} rows read). Every family of tests is adjusted for multiplicity "
-        f"({_ADJUST_NAMES[o.adjust]}) and verdicts rest on the adjusted p-values at level "
-        f"{o.alpha:g}; intervals are adjusted the same way."
-    )
-    out.bullets([ctx.note] if ctx.note else [])
-
-
-def _replicated(ctx: Context) -> str | None:
-    d = ctx.data if ctx.runs is None else ctx.runs
-    if "arch_id" not in d.columns or "cfg_seed" not in d.columns:
-        return "needs columns ['arch_id', 'cfg_seed'] (results with seed replicates)"
-    if not (d.groupby("arch_id")["cfg_seed"].nunique() >= 2).any():
-        return (
-            "needs seed replicates: the same arch_id trained with at least two cfg_seed values "
-            "(train them with several seeds and analyse all runs together)"
-        )
-    return None
-
-
-def _noise(ctx: Context, out: SectionResult) -> None:
-    import pandas as pd
-
-    from designspace.analysis.noise import noise_floor, noise_table, seed_agreement
-
-    o = ctx.options
-    runs = ctx.data if ctx.runs is None else ctx.runs
-    nf = noise_floor(runs, o.metric)
-    ctx.shared["noise"] = nf
-    out.text(
-        f"Seed-to-seed standard deviation of {o.metric}: {nf.sd:.4g} (95% interval "
-        f"[{nf.sd_low:.4g}, {nf.sd_high:.4g}]), pooled over {nf.n_archs} architectures trained "
-        f"with several seeds ({nf.n_runs} runs, {nf.dof} degrees of freedom). Comparisons and "
-        f"rules below quote differences in units of it (diff_over_noise). Seed agreement: rank "
-        f"correlation of the same architectures between two seeds, the ceiling of any rank "
-        f"agreement."
-    )
-    floor = pd.DataFrame([{k: getattr(nf, k) for k in nf.__dataclass_fields__}])
-    out.table("noise_floor", floor)
-    out.table("seed_agreement", seed_agreement(runs, o.metric))
-    out.table("noise_by_arch", noise_table(runs, o.metric), shown=False)
-    out.console.append(f"noise floor: seed-to-seed sd {nf.sd:.4g} over {nf.n_archs} architectures")
-
-
-def _summary(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.compare import summary
-
-    out.table("summary", summary(ctx.data, ctx.options.by, ctx.options.metric), index=True)
-
-
-_ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "none"}
-_PAIR_VIEW = [
-    "a",
-    "b",
-    "verdict",
-    "ks",
-    "p_value",
-    "p_adjusted",
-    "median_diff",
-    "median_diff_low",
-    "median_diff_high",
-    "p_a_beats_b",
-    "p_a_beats_b_low",
-    "p_a_beats_b_high",
-    "p_equivalence_adjusted",
-    "diff_over_noise",
-]
-
-
-def _compare(ctx: Context, normalize: bool) -> Any:
-    from designspace.analysis.compare import compare
-
-    o = ctx.options
-    return compare(
-        ctx.data,
-        o.by,
-        o.metric,
-        o.reference,
-        o.alpha,
-        normalize=normalize,
-        complexity=o.complexity,
-        adjust=o.adjust,
-        margin=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        noise=ctx.shared.get("noise"),
-    )
-
-
-_NESTED_CONSOLE = [
-    "rule",
-    "from_space",
-    "to_space",
-    "verdict",
-    "effect",
-    "ci_low",
-    "ci_high",
-    "p_adjusted",
-    "p_equivalence_adjusted",
-    "sensitivity",
-    "diff_over_noise",
-]
-_PREFERENCE_CONSOLE = [
-    "column",
-    "verdict",
-    "direction",
-    "top_median",
-    "all_median",
-    "p_adjusted",
-    "range_low",
-    "range_best",
-    "range_high",
-    "stable",
-]
-
-
-def _drop_empty(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """``table`` without those of ``columns`` that hold no value at all (e.g. diff_over_noise
-    when there is no noise floor)."""
-    empty = [c for c in columns if c in table.columns and table[c].isna().all()]
-    return table.drop(columns=empty)
-
-
-def _pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
-    return _drop_empty(pairs[[c for c in _PAIR_VIEW if c in pairs.columns]], ["diff_over_noise"])
-
-
-def _comparison(ctx: Context, out: SectionResult) -> None:
-    o = ctx.options
-    c = _compare(ctx, normalize=False)
-    ctx.shared["comparison"] = c
-    out.text(
-        f"Every pair of groups is tested (two-sample Kolmogorov-Smirnov on the error "
-        f"distributions); the {len(c.pairs)} p-values are adjusted ({_ADJUST_NAMES[c.adjust]}) "
-        f"and a verdict says 'better' or 'worse' only when the adjusted p-value is below "
-        f"{o.alpha:g}. 'equivalent' means two one-sided tests show |difference of medians| < "
-        f"{c.margin:g}; 'indistinguishable' means neither a difference nor equivalence is shown. "
-        f"Reference {c.reference}; auc = mean of the EDF over the common error range "
-        f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models)."
-    )
-    out.table("comparison", c.table, index=True)
-    out.text(
-        f"Effect sizes of every pair (a relative to b): median_diff = median(a) - median(b) "
-        f"(negative: a better) and p_a_beats_b = P(a random model of a has a lower error than "
-        f"one of b), with {c.n_boot} bootstrap resamples at the adjusted level "
-        f"{1 - c.interval_alpha:.4g}; raw and adjusted p-values."
-    )
-    out.table("pairwise", c.pairs, shown=_pairs_view(c.pairs))
-    out.console.append(str(c))
-    out.figure(ctx, "edf", "edf", "Error EDFs, legend [n | min | mean]", band="dkw")
-
-
-def _normalized(ctx: Context, out: SectionResult) -> None:
-    try:
-        norm = _compare(ctx, normalize=True)
-    except DesignSpaceError as exc:
-        out.not_done.append(f"normalized comparison: {exc}")
-        return
-    out.text(
-        f"Complexity-normalized (NDS) over the common {ctx.options.complexity} range: every "
-        f"group's models reweighted to one complexity distribution; tests and intervals as above."
-    )
-    out.table("comparison_normalized", norm.table, index=True)
-    out.table("pairwise_normalized", norm.pairs, shown=_pairs_view(norm.pairs))
-    out.figure(
-        ctx, "edf_normalized", "nedf", f"Complexity-normalized EDFs ({ctx.options.complexity})"
-    )
-
-
-def _sample_size(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.compare import sample_size_sensitivity
-
-    o = ctx.options
-    try:
-        table = sample_size_sensitivity(ctx.data, o.by, o.metric, seed=o.seed)
-    except DesignSpaceError as exc:
-        out.not_done.append(str(exc))
-        return
-    out.text(
-        "Sample-size sensitivity (NDS): KS statistic between two disjoint random subsamples of "
-        "k models (mean and 5-95% range over repeats); small values mean k models pin the EDF "
-        "down."
-    )
-    out.table("sample_size", table)
-    small = sorted(set(ctx.groups) - set(table["group"]))
-    if small:
-        out.not_done.append(f"sample-size sensitivity: groups with fewer than 4 models: {small}")
-
-
-def _search(ctx: Context, out: SectionResult) -> None:
-    import pandas as pd
-
-    from designspace.analysis.search import search_efficiency
-
-    o = ctx.options
-    table = search_efficiency(ctx.data, o.by, o.metric, seed=o.seed)
-    keep = []
-    for _, t in table.groupby("group"):
-        ks = t["k"].to_numpy()
-        want = {ks[0], ks[-1], *[k for k in ks if k in (5, 10, 20, 50, 100)]}
-        keep.append(t[t["k"].isin(want)])
-    digest = pd.concat(keep)[["group", "k", "expected_best", "ci_low", "ci_high", "n"]]
-    out.text(
-        "Expected best error among k models drawn at random (exact), with a bootstrap interval."
-    )
-    out.table("search", table, shown=digest)
-    out.figure(ctx, "search", "search", "Random-search efficiency")
-
-
-def _flops(ctx: Context, out: SectionResult) -> None:
-    out.figure(ctx, "error_vs_flops", "flops", f"Error vs {ctx.options.complexity}")
-
-
-def _fits(ctx: Context, out: SectionResult) -> None:
-    o = ctx.options
-    feats = ctx.features()
-    wanted = ("arch_id", o.by, o.metric, "fit_w0", "fit_wa", "fit_wm", "e_fit", "fit_at_edge")
-    out.text(
-        "Every model's widths fitted by the RegNet rule (w0, wa, wm); e_fit = mean |log w - "
-        "log w_fit| over blocks; fit_at_edge marks fits at a limit of the search grid (fits.csv)."
-    )
-    table = out.table("fits", feats[[c for c in wanted if c in feats.columns]], shown=False)
-    if "fit_at_edge" in table.columns and table["fit_at_edge"].any():
-        out.bullets([f"{int(table['fit_at_edge'].sum())} fit(s) sit at the edge of the grid"])
-    out.figure(ctx, "widths", "widths", f"Width profiles of the top {o.top} models with fits")
-    out.figure(ctx, "efit", "efit", "e_fit vs error")
-
-
-def _nested_applies(ctx: Context) -> str | None:
-    from designspace.analysis.rules import NESTED_STEPS
-
-    pairs = [(s.from_space, s.to_space) for s in NESTED_STEPS]
-    if any(a in ctx.groups and b in ctx.groups for a, b in pairs):
-        return None
-    return (
-        f"needs a nested pair of spaces in column '{ctx.options.by}' (one of "
-        f"{[f'{a}->{b}' for a, b in pairs]}); these results hold {ctx.groups}"
-    )
-
-
-def _nested(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.rules import nested_rules
-
-    o = ctx.options
-    table = nested_rules(
-        ctx.data,
-        o.metric,
-        o.by,
-        alpha=o.alpha,
-        adjust=o.adjust,
-        margin=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        noise=ctx.shared.get("noise"),
-    )
-    out.text(
-        "Each RegNet constraint tested as DDS derives it: by the nested pair of spaces that "
-        "differ only by that constraint, as a comparison of their error distributions (effect = "
-        "median error of the constrained space minus the other's; negative = lower error), "
-        f"adjusted ({_ADJUST_NAMES[o.adjust]}) over the steps. A sharing rule claims the "
-        f"constraint costs nothing: 'supported' only when equivalence within {o.margin:g} (or "
-        "an improvement) is shown. Each verdict is recomputed on ranks (Mann-Whitney) and "
-        "without outliers; a verdict that changes is 'fragile'."
-    )
-    out.bullets([r.sentence for r in table.itertuples()])
-    shown = _drop_empty(table.drop(columns=["sentence", "claim", "evidence"]), ["diff_over_noise"])
-    out.table("rules_nested", table, shown=shown)
-    view = shown[[c for c in _NESTED_CONSOLE if c in shown.columns]]
-    out.console.append(
-        f"RegNet principles from nested spaces ({o.adjust}-adjusted, effect = median error "
-        f"change, interval at the adjusted level):\n"
-        + view.to_string(index=False, float_format=lambda x: f"{x:.4g}")
-    )
-
-
-def _observational(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.rules import observational_rules
-
-    o = ctx.options
-    table = observational_rules(
-        ctx.features(),
-        o.metric,
-        o.by,
-        alpha=o.alpha,
-        adjust=o.adjust,
-        n_boot=o.n_boot,
-        seed=o.seed,
-    )
-    out.text(
-        "OBSERVATIONAL evidence, within each space: models that have a property against those "
-        "that lack it (effect = median error with minus without; for linear_widths Spearman's "
-        "rho of error and e_fit). Models differ in more than the property, so an association "
-        "is not a cause; nothing derived from the property is controlled for. Adjusted over "
-        "all rows; recomputed without outliers (sensitivity)."
-    )
-    out.table("rules_observational", table, shown=table.drop(columns=["sentence", "evidence"]))
-    found = table[table["verdict"].isin(["association", "reverse association"])]
-    out.console.append(
-        f"within-space evidence (observational, not causal): {len(found)} of {len(table)} "
-        f"(rule, space) rows show an association"
-        + "".join(f"\n  {r.rule} in {r.space}: {r.verdict}" for r in found.itertuples())
-    )
-
-
-def _preferences(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.preferences import preferences
-
-    o = ctx.options
-    table = preferences(
-        ctx.features(),
-        metric=o.metric,
-        by=o.by,
-        top=o.best,
-        alpha=o.alpha,
-        adjust=o.adjust,
-        n_boot=o.n_boot,
-        seed=o.seed,
-    )
-    out.text(
-        f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
-        f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
-        f"models (shift < 0: the best have lower values), adjusted ({_ADJUST_NAMES[o.adjust]}) "
-        f"over the statistics. The DDS bootstrap good range (range_low, range_best, range_high) "
-        f"describes where the best models sit; 'stable' says whether it is the same for five "
-        f"bootstrap seeds (best_min..best_max, low_min..high_max)."
-    )
-    out.bullets([r.sentence for r in table.itertuples() if isinstance(r.sentence, str)])
-    out.table("preferences", table, shown=table.drop(columns=["sentence"]))
-    view = table[[c for c in _PREFERENCE_CONSOLE if c in table.columns]]
-    out.console.append(
-        f"preferences of the best {o.best:.0%} ({o.adjust}-adjusted permutation tests; DDS "
-        f"good range):\n" + view.to_string(index=False, float_format=lambda x: f"{x:.4g}")
-    )
-
-
-def _rules(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.rules import derive_rules
-
-    o = ctx.options
-    rules = derive_rules(
-        ctx.features(),
-        o.metric,
-        o.alpha,
-        tolerance=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        adjust=o.adjust,
-        by=o.by,
-    )
-    out.text(
-        "One verdict per RegNet principle: the nested-space steps and the preferences of the "
-        "best models (details in the sections above)."
-    )
-    out.bullets([f"{r.rule}: {r.verdict} ({r.sensitivity}). {r.claim}" for r in rules.itertuples()])
-    out.table("rules", rules, shown=False)
-
-
-def _good_ranges(ctx: Context, out: SectionResult) -> None:
-    from designspace.analysis.bootstrap import good_ranges
-
-    o = ctx.options
-    feats = ctx.features()
-    wanted = ("depth", "b", "g", "fit_w0", "fit_wa", "fit_wm", "e_fit", o.complexity, "params")
-    stats = [c for c in wanted if c in feats.columns and not feats[c].isna().any()]
-    table = good_ranges(feats, stats, o.metric, o.by, n_boot=o.n_boot, alpha=o.alpha, seed=o.seed)
-    out.text(
-        f"DDS good ranges: {o.n_boot} resamples of 25% of the models, the statistic of the best "
-        f"model of each; interval at level {1 - o.alpha:g} (a description, not a test)."
-    )
-    out.table("good_ranges", table)
-    for stat in ("depth", "b", "g", "fit_wm"):
-        if stat in feats.columns:
-            out.figure(
-                ctx, f"error_vs_{stat}", "param", f"Error vs {stat} with the good range", x=stat
-            )
-
-
 SECTIONS: dict[str, Section] = {
     s.name: s
     for s in (
-        Section("data", "Data", _data),
-        Section("noise", "Training noise (seed replicates)", _noise, applies=_replicated),
-        Section("summary", "Summary", _summary),
-        Section("comparison", "Comparison", _comparison, min_groups=2),
+        Section("data", "Data", rs.run_data),
+        Section("noise", "Training noise (seed replicates)", rs.run_noise, applies=rs.replicated),
+        Section("summary", "Summary", rs.run_summary),
+        Section("comparison", "Comparison", rs.run_comparison, min_groups=2),
         Section(
             "comparison_normalized",
             "Complexity-normalized comparison",
-            _normalized,
+            rs.run_normalized,
             ("{complexity}",),
             min_groups=2,
         ),
-        Section("sample_size", "Sample-size sensitivity", _sample_size),
-        Section("search", "Random-search efficiency", _search),
-        Section("flops", "Error vs complexity", _flops, ("{complexity}",)),
-        Section("fits", "RegNet fits", _fits, STAGE_COLUMNS),
+        Section("sample_size", "Sample-size sensitivity", rs.run_sample_size),
+        Section("search", "Random-search efficiency", rs.run_search),
+        Section("flops", "Error vs complexity", rs.run_flops, ("{complexity}",)),
+        Section("fits", "RegNet fits", rs.run_fits, STAGE_COLUMNS),
         Section(
             "rules_nested",
             "RegNet principles: nested spaces",
-            _nested,
+            rs.run_nested,
             min_groups=2,
-            applies=_nested_applies,
+            applies=rs.nested_pair_present,
         ),
         Section(
             "rules_observational",
             "RegNet principles: within-space evidence (observational)",
-            _observational,
+            rs.run_observational,
             STAGE_COLUMNS,
         ),
         Section(
             "preferences",
             "Preferences of the best models (top vs all)",
-            _preferences,
+            rs.run_preferences,
             STAGE_COLUMNS,
         ),
-        Section("rules", "RegNet principles: verdicts", _rules, STAGE_COLUMNS),
-        Section("good_ranges", "Good ranges (DDS bootstrap)", _good_ranges, STAGE_COLUMNS),
+        Section("rules", "RegNet principles: verdicts", rs.run_rules, STAGE_COLUMNS),
+        Section("good_ranges", "Good ranges (DDS bootstrap)", rs.run_good_ranges, STAGE_COLUMNS),
     )
 }
