@@ -177,3 +177,18 @@ def test_sample_size_sensitivity_shrinks_with_k():
     assert (out["ks_lo"] <= out["ks_mean"]).all() and (out["ks_mean"] <= out["ks_hi"]).all()
     with pytest.raises(DesignSpaceError, match="at least 4 models"):
         sample_size_sensitivity(frame({"A": rng.random(3)}))
+
+
+def test_bh_and_none_adjustments_in_compare():
+    rng = np.random.default_rng(9)
+    data = frame({k: rng.normal(0.3 - 0.004 * i, 0.01, 40) for i, k in enumerate("ABCDE")})
+    bh = compare(data, adjust="bh", n_boot=200).pairs
+    np.testing.assert_allclose(
+        bh["p_adjusted"], stats.false_discovery_control(bh["p_value"], method="bh")
+    )
+    none = compare(data, adjust="none", n_boot=200)
+    np.testing.assert_allclose(none.pairs["p_adjusted"], none.pairs["p_value"])
+    assert none.interval_alpha == 0.05
+    # with adjustment the verdicts can only get more cautious
+    holm = compare(data, n_boot=200).pairs
+    assert holm["verdict"].isin(["better", "worse"]).sum() <= (none.pairs["p_value"] < 0.05).sum()
