@@ -88,6 +88,10 @@ def read_architecture(spec: str) -> Architecture:
             text = p.read_text()
         except OSError as exc:
             raise DesignSpaceError(f"cannot read architecture file {p}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise DesignSpaceError(
+                f"architecture file {p} is not text (UTF-8 JSON expected)"
+            ) from None
         try:
             return Architecture.from_json(text)
         except DesignSpaceError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designspace.arch import Architecture, Stage
+from designspace.arch import MAX_CHANNELS, Architecture, Stage
 from designspace.blocks import get_block
 from designspace.complexity import complexity_arrays
 from designspace.errors import DesignSpaceError
@@ -104,7 +104,8 @@ def _draw_anynet(space: AnyNetSpace, rng: np.random.Generator, m: int) -> dict[s
     else:
         b = vals["bottleneck_ratio"]
         w, g = compatible_widths(vals["width"], b, vals["group_width"])
-    ok = np.ones(m, dtype=bool)
+    # a user space can make compatible widths exceed what an Architecture accepts
+    ok = (w <= MAX_CHANNELS).all(axis=1) & (np.rint(w / b) <= MAX_CHANNELS).all(axis=1)
     diffs = {"width": np.diff(w, axis=1), "depth": np.diff(d, axis=1)}
     for p, direction in order.items():
         if p in diffs:
@@ -154,7 +155,10 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
     starts = np.ones_like(valid)
     starts[:, 1:] = w[:, 1:] != w[:, :-1]
     w, gg = compatible_widths(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
+    inner = np.rint(w / b[:, None])
+    ok = ((w <= MAX_CHANNELS) & (inner <= MAX_CHANNELS) | ~valid).all(axis=1)
     return {
+        "ok": ok,
         "w": w,
         "g": gg,
         "b": np.broadcast_to(b[:, None], w.shape),
@@ -234,8 +238,15 @@ def sample(
     """
     space = get_space(space) if isinstance(space, str) else space
     regime = get_regime(regime) if isinstance(regime, str) else regime
-    if not isinstance(n, int) or n <= 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise DesignSpaceError(f"n must be a positive integer, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DesignSpaceError(f"the seed must be a whole number >= 0, got {seed!r}")
+    if isinstance(max_draws, bool) or not isinstance(max_draws, int) or max_draws < n:
+        raise DesignSpaceError(
+            f"max_draws (--max-draws) must be a whole number >= n: {max_draws!r} draws cannot "
+            f"give {n} configurations; raise --max-draws or ask for fewer"
+        )
     bands = {
         "flops": flops or regime.flops,
         "params": params or regime.params,
@@ -272,7 +283,7 @@ def sample(
             cand = _regnet_blocks(space, rng, BATCH)
             cost = _regnet_costs(space, regime, cand)
             build = _regnet_archs
-            ok_shape = np.ones(BATCH, dtype=bool)
+            ok_shape = cand["ok"]
         ok = (
             _in_band(cost[0], bands["flops"])
             & _in_band(cost[1], bands["params"])

@@ -24,11 +24,26 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from designspace.arch import MAX_CHANNELS, MAX_DEPTH, MAX_STAGES
 from designspace.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
 
 
 # ----------------------------------------------------------------------------- distributions
+def _number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
+
+
+def _check_numbers(kind: str, *values: Any) -> None:
+    if not all(_number(v) for v in values):
+        raise DesignSpaceError(f"{kind} needs finite numbers, got {list(values)!r:.60}")
+
+
 class Distribution(Protocol):
     """A one-parameter distribution: ``sample(rng, shape) -> ndarray``."""
 
@@ -47,8 +62,13 @@ class IntUniform:
     hi: int
 
     def __post_init__(self) -> None:
+        _check_numbers("a uniform range", self.lo, self.hi)
         if self.lo > self.hi:
             raise DesignSpaceError(f"uniform range [{self.lo}, {self.hi}] is reversed")
+
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take."""
+        return self.lo, self.hi
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return rng.integers(self.lo, self.hi + 1, size=shape)
@@ -69,8 +89,15 @@ class LogUniform:
     q: float = 0
 
     def __post_init__(self) -> None:
+        _check_numbers("a log-uniform range", self.lo, self.hi, self.q)
         if not 0 < self.lo <= self.hi:
             raise DesignSpaceError(f"log-uniform range [{self.lo}, {self.hi}] needs 0 < lo <= hi")
+        if self.q < 0:
+            raise DesignSpaceError(f"log-uniform step q must be >= 0, got {self.q}")
+
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take (draws are clipped to [lo, hi])."""
+        return self.lo, self.hi
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         x = np.exp(rng.uniform(np.log(self.lo), np.log(self.hi), size=shape))
@@ -98,6 +125,11 @@ class Choice:
     def __post_init__(self) -> None:
         if not self.values:
             raise DesignSpaceError("a choice needs at least one value")
+        _check_numbers("a choice", *self.values)
+
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take."""
+        return min(self.values), max(self.values)
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return np.asarray(self.values)[rng.integers(0, len(self.values), size=shape)]
@@ -114,6 +146,13 @@ class Fixed:
     """Always ``value``."""
 
     value: float
+
+    def __post_init__(self) -> None:
+        _check_numbers("a fixed value", self.value)
+
+    def bounds(self) -> tuple[float, float]:
+        """The value, twice."""
+        return self.value, self.value
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return np.full(shape, self.value)
@@ -186,9 +225,21 @@ class AnyNetSpace:
     se_ratio: float = 0.0
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         _check_block(self.name, self.block, self.se_ratio)
-        if not 1 <= self.num_stages <= 8:
-            raise DesignSpaceError(f"space {self.name}: num_stages must be 1..8")
+        n = self.num_stages
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_STAGES:
+            raise DesignSpaceError(
+                f"space {self.name}: num_stages must be a whole number 1..{MAX_STAGES}, got {n!r}"
+            )
+        _check_ranges(self, _ANYNET_RANGES)
+        if isinstance(self.shared, str) or not isinstance(
+            self.shared, (set, frozenset, list, tuple)
+        ):
+            raise DesignSpaceError(
+                f"space {self.name}: 'shared' must be a list of parameter names, got "
+                f"{self.shared!r:.40}"
+            )
         object.__setattr__(self, "shared", frozenset(self.shared))
         bad = set(self.shared) - set(self.STAGE_PARAMS)
         if bad:
@@ -241,7 +292,13 @@ class RegNetSpace:
     q: int = 8
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         _check_block(self.name, self.block, self.se_ratio, bottleneck=True)
+        _check_ranges(self, _REGNET_RANGES)
+        if isinstance(self.q, bool) or not isinstance(self.q, int) or self.q < 1:
+            raise DesignSpaceError(
+                f"space {self.name}: the quantum q must be a whole number >= 1, got {self.q!r}"
+            )
 
     def with_params(self, **overrides: Any) -> RegNetSpace:
         """A copy with some distributions or fields replaced (e.g. ``wm=LogUniform(1.5, 3)``)."""
@@ -259,6 +316,46 @@ class RegNetSpace:
 
 
 Space = AnyNetSpace | RegNetSpace
+
+
+# Allowed values per parameter: (lowest, whether the lowest itself is allowed, highest). The
+# limits are Architecture's (designspace.arch), so that a space cannot draw what it refuses.
+_ANYNET_RANGES = {
+    "depth": (1, True, MAX_DEPTH),
+    "width": (1, True, MAX_CHANNELS),
+    "bottleneck_ratio": (0, False, MAX_CHANNELS),
+    "group_width": (1, True, MAX_CHANNELS),
+}
+_REGNET_RANGES = {
+    "depth": (1, True, MAX_DEPTH),
+    "w0": (0, False, MAX_CHANNELS),
+    "wa": (0, True, MAX_CHANNELS),
+    "wm": (1, False, MAX_CHANNELS),
+    "group_width": (1, True, MAX_CHANNELS),
+    "bottleneck_ratio": (0, False, MAX_CHANNELS),
+}
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise DesignSpaceError(f"a space's name must be a non-empty string, got {name!r:.40}")
+
+
+def _check_ranges(space: Any, ranges: dict[str, tuple[float, bool, float]]) -> None:
+    """Every distribution draws inside its parameter's allowed range (distributions without
+    ``bounds()``, e.g. user classes, are not checked)."""
+    for param, (lo, lo_ok, hi) in ranges.items():
+        dist = getattr(space, param)
+        bounds = getattr(dist, "bounds", None)
+        if bounds is None:
+            continue
+        low, high = bounds()
+        if low < lo or (low == lo and not lo_ok) or high > hi:
+            low_text = f">= {lo}" if lo_ok else f"> {lo}"
+            raise DesignSpaceError(
+                f"space {space.name}: {param} draws values in [{low:g}, {high:g}]; it must be "
+                f"{low_text} and <= {hi}"
+            )
 
 
 def _check_block(name: str, block: str, se_ratio: float, *, bottleneck: bool = False) -> None:
@@ -410,7 +507,11 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
         if kind not in _DIST_FIELDS:
             raise DesignSpaceError(f"{where}: kind must be 'anynet' or 'regnet', got {kind!r}")
         base = AnyNetSpace(name="base") if kind == "anynet" else RegNetSpace(name="base")
-    changes: dict[str, Any] = {"name": str(data["name"])}
+    if not isinstance(data["name"], str) or not data["name"].strip():
+        raise DesignSpaceError(
+            f"{where}: 'name' must be a non-empty string, got {data['name']!r:.40}"
+        )
+    changes: dict[str, Any] = {"name": data["name"]}
     changes["description"] = str(data.get("description", f"user space from {where}"))
     for key in ("block", "num_stages", "se_ratio", "q"):
         if key in data:
@@ -426,7 +527,12 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
             )
         changes[p] = parse_distribution(spec, f"{where}: params.{p}")
     if "shared" in data:
-        changes["shared"] = frozenset(data["shared"] or ())
+        shared = data["shared"] or ()
+        if not isinstance(shared, (list, tuple)) or not all(isinstance(x, str) for x in shared):
+            raise DesignSpaceError(
+                f"{where}: 'shared' must be a list of parameter names, got {shared!r:.40}"
+            )
+        changes["shared"] = frozenset(shared)
     if "monotone" in data:
         mono = data["monotone"] or {}
         if not isinstance(mono, dict):
@@ -446,6 +552,8 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
             changes["se_ratio"] = DEFAULT_SE_RATIO
     try:
         return replace(base, **changes)
+    except DesignSpaceError as exc:
+        raise DesignSpaceError(f"{where}: {exc}") from None
     except TypeError as exc:
         raise DesignSpaceError(f"{where}: {exc}") from None
 
