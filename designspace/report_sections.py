@@ -66,7 +66,10 @@ def run_noise(ctx: Context, out: SectionResult) -> None:
     )
     floor = pd.DataFrame([{k: getattr(nf, k) for k in nf.__dataclass_fields__}])
     out.table("noise_floor", floor)
-    out.table("seed_agreement", seed_agreement(runs, o.metric))
+    try:
+        out.table("seed_agreement", seed_agreement(runs, o.metric))
+    except DesignSpaceError as exc:  # e.g. two architectures: the noise floor still stands
+        out.text(f"Seed agreement not computed: {exc}.")
     out.table("noise_by_arch", noise_table(runs, o.metric), shown=False)
     out.console.append(f"noise floor: seed-to-seed sd {nf.sd:.4g} over {nf.n_archs} architectures")
 
