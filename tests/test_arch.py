@@ -85,3 +85,34 @@ def test_y_block_se_width_must_be_at_least_one():
         Architecture((Stage(1, 8, 1, 8),), block="y", se_ratio=0.25, stem_width=1)
     ok = Architecture((Stage(1, 8, 1, 8),), block="y", se_ratio=0.25, stem_width=4)
     assert ok.se_ratio == 0.25
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"stages": 5}, "'stages' must be a list"),
+        ({"stages": "x"}, "'stages' must be a list"),
+        ({"stages": [{"depth": 1025, "width": 8, "group_width": 8}]}, "at most 1024"),
+        ({"stages": [{"depth": 1, "width": 70000, "group_width": 8}]}, "at most 65536"),
+        ({"stages": [{"depth": 1, "width": 8, "bottleneck_ratio": 1e-6}]}, "inner width"),
+        ({"stages": [{"depth": 1, "width": 8, "bottleneck_ratio": float("nan")}]}, "ratio"),
+        ({"stages": [{"depth": 1, "width": 8, "group_width": 8}], "name": 3}, "name"),
+        ({"stages": [{"depth": 1, "width": 8, "group_width": 8}], "num_classes": 10**7}, "at most"),
+    ],
+)
+def test_shape_types_and_limits_are_checked(data, message):
+    with pytest.raises(DesignSpaceError, match=message):
+        Architecture.from_dict(data)
+    with pytest.raises(DesignSpaceError, match=message):
+        Architecture.from_json(json.dumps(data))
+
+
+def test_from_json_needs_text_and_from_row_reads_csv_lists():
+    with pytest.raises(DesignSpaceError, match="JSON text"):
+        Architecture.from_json(5)
+    a = _arch()
+    row = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in a.to_row().items()}
+    assert Architecture.from_row(row) == a  # lists as JSON text, as a CSV cell holds them
+    row["depths"] = "not a list"
+    with pytest.raises(DesignSpaceError, match="per-stage lists"):
+        Architecture.from_row(row)

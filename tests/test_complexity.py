@@ -70,3 +70,14 @@ def test_resolution_scales_and_must_be_positive():
     assert complexity(a, 96).flops > 8 * complexity(a, 28).flops
     with pytest.raises(ValueError):
         complexity(a, 0)
+
+
+def test_too_large_to_count_is_refused_not_wrapped():
+    from designspace.errors import DesignSpaceError
+
+    a = get_model("RegNetX-400MF")
+    assert complexity(a, 2**16).flops > 0  # big but exact
+    with pytest.raises(DesignSpaceError, match="64-bit"):
+        complexity(a, 10**10)
+    with pytest.raises(DesignSpaceError, match="whole number"):
+        complexity(a, 2.5)

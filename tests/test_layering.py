@@ -39,9 +39,9 @@ PURE_MODULES = (
     "designspace.datasets",
     "designspace.trainconfig",
 )
-# Sweep planning: configuration and plan modules of the sweep package (plan*.py and config.py),
+# Sweep planning: the sweep package itself, its configuration and plan modules (plan*.py),
 # which must work (dry run, resume) without torch or ray.
-PURE_SWEEP_NAMES = ("config",)
+PURE_SWEEP_NAMES = ("__init__", "config")
 
 
 def _module_name(path: Path) -> str:

@@ -204,3 +204,17 @@ def test_samples_run_at_the_regime_resolution():
     assert max(len(a.stages) for a in s.archs) == 4
     wide = sample("RegNetX", 48, seed=0, regime="imagenet")
     assert max(len(a.stages) for a in wide.archs) > 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"max_draws": 0}, "max_draws"),
+        ({"max_draws": 3}, "max_draws"),
+    ],
+)
+def test_bad_seed_and_max_draws(kwargs, message):
+    with pytest.raises(DesignSpaceError, match=message):
+        sample("AnyNetXA", 5, **kwargs)

@@ -111,3 +111,37 @@ def test_file_round_trip_and_errors(tmp_path):
     broken.write_text("name = [")
     with pytest.raises(DesignSpaceError, match="not valid toml"):
         load_space(broken)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "s", "num_stages": "3"}, "num_stages"),
+        ({"name": "s", "num_stages": 9}, "num_stages"),
+        ({"name": "s", "params": {"depth": {"uniform": [0, 4]}}}, "depth draws"),
+        ({"name": "s", "params": {"width": {"log_uniform": [8, 1e9], "q": 8}}}, "width draws"),
+        ({"name": "s", "params": {"group_width": {"choice": ["a"]}}}, "group_width"),
+        ({"name": "s", "params": {"bottleneck_ratio": 0}}, "bottleneck_ratio draws"),
+        ({"name": "s", "kind": "regnet", "params": {"wm": 1}}, "wm draws"),
+        ({"name": "s", "kind": "regnet", "params": {"wa": -1}}, "wa draws"),
+        ({"name": "s", "kind": "regnet", "q": 0}, "quantum"),
+        ({"name": "s", "shared": 5}, "shared"),
+        ({"name": ["s"]}, "name"),
+        ({"name": "s", "block": "z"}, "known blocks: x, y, basic, plain"),
+        ({"name": "s", "se_ratio": "a"}, "se_ratio"),
+    ],
+)
+def test_space_files_are_checked_at_the_boundary(data, message):
+    with pytest.raises(DesignSpaceError, match=message) as exc:
+        space_from_dict(data, where="f.yaml")
+    assert str(exc.value).startswith("f.yaml: ")
+
+
+def test_distributions_refuse_non_numbers():
+    with pytest.raises(DesignSpaceError, match="finite"):
+        LogUniform(8, float("inf"))
+    with pytest.raises(DesignSpaceError, match="finite"):
+        Choice((1, "2"))
+    with pytest.raises(DesignSpaceError, match="finite"):
+        IntUniform(1, float("nan"))
+    assert LogUniform(8, 64, 8).bounds() == (8, 64) and Choice((4, 1, 2)).bounds() == (1, 4)
