@@ -26,6 +26,7 @@ COMMANDS = (
     "analyze",
     "plot",
     "study",
+    "replicate",
     "nds_import",
 )
 
