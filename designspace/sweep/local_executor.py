@@ -219,4 +219,3 @@ def _worker_main(conn: Connection, parent: int, slot: str | None, threads: int) 
             conn.send(answer)
         except (OSError, BrokenPipeError):
             return
-        sys.stdout.flush()

@@ -61,6 +61,8 @@ class RayExecutor:
 
     def run(self, job: Job, recorder: Recorder) -> None:
         """One Tune run over the trials of ``job``."""
+        if job.past_deadline():
+            return
         r = job.resources
         specs = [{"key": t.key, "arch_json": t.arch_json} for t in job.trials]
         trainable = tune.with_resources(
