@@ -193,6 +193,10 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
         raise DesignSpaceError(f"--max-failures must be >= 0, got {args.max_failures}")
     placement = placement_from_args(args)
     out = check_out_dir(args.out)
+    if placement.address is not None:
+        from designspace.sweep.config import check_address
+
+        check_address(placement.address)
     train = TrainConfig(**settings_from_args(args, args.train_options))
     regime = None
     if args.samples is None and (args.regime or _regime_overrides(args)):

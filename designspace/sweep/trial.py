@@ -24,11 +24,10 @@ def data_for(config: Any) -> Any:
     from designspace.train import resolve_device
 
     device = resolve_device(config.device)
-    key = (config.dataset, config.data_root, config.resize, config.subset, config.val_subset,
-           config.subset_seed, str(device))  # fmt: skip
+    key = (config.data, str(device))
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()
-        _DATA_CACHE[key] = load_data(config, device=device)
+        _DATA_CACHE[key] = load_data(config.data, device=device)
     return _DATA_CACHE[key]
 
 
