@@ -37,9 +37,12 @@ class _HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
-def add_placement_arguments(p: argparse.ArgumentParser, ray_options: bool = True) -> None:
+def add_placement_arguments(
+    p: argparse.ArgumentParser, ray_options: bool = True
+) -> argparse._ArgumentGroup:
     """``--executor``, ``--cpus-per-trial``, ``--gpus-per-trial``, ``--max-concurrent``,
-    ``--wait`` (and with ``ray_options`` ``--address``), shared by sweep, study and demo."""
+    ``--wait`` (and with ``ray_options`` ``--address``), shared by sweep, study and demo;
+    returns their argument group."""
     from designspace.sweep.executor import EXECUTORS
 
     r = p.add_argument_group("placement")
@@ -86,6 +89,7 @@ def add_placement_arguments(p: argparse.ArgumentParser, ray_options: bool = True
         help="if another sweep or study is writing into the output folder, wait for it to "
         "finish (default: stop with a message)",
     )
+    return r
 
 
 def placement_from_args(args: argparse.Namespace, **base: object):  # -> Placement
@@ -165,8 +169,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     o.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
     o.add_argument("--no-progress", action="store_true", help="no progress display")
-    add_placement_arguments(p)
-    p.add_argument(
+    add_placement_arguments(p).add_argument(
         "--max-failures",
         type=int,
         default=2,
