@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from designspace.arch import Architecture, Stage
-from designspace.blocks import BUILTIN_BLOCKS, get_block
+from designspace.blocks import block_names, get_block
 from designspace.complexity import Complexity, complexity
 from designspace.counting import (
     count_flop_counter_mode,
@@ -137,7 +137,7 @@ def test_sampled_models_analytic_equals_fvcore(space, fvcore_counts):
 
 def random_arch(rng: random.Random) -> Architecture:
     """Any block type, stem, stride pattern, channel and class count (not just a space's)."""
-    block = rng.choice(BUILTIN_BLOCKS)
+    block = rng.choice(block_names())
     stages = []
     for _ in range(rng.randint(1, 5)):
         depth = rng.randint(1, 3)
@@ -168,7 +168,7 @@ def test_random_architectures_of_every_block_type(fvcore_counts):
     archs = [random_arch(rng) for _ in range(80)]
     resolutions = [rng.choice([1, 2, 3, 7, 16, 33]) for _ in archs]
     assert {(a.block, a.stem) for a in archs} == {
-        (b, s) for b in BUILTIN_BLOCKS for s in ("simple", "small")
+        (b, s) for b in block_names() for s in ("simple", "small")
     }
     found = mismatches(archs, resolutions, fvcore_counts(archs, resolutions))
     assert not found, found[:3]
