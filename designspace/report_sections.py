@@ -87,6 +87,7 @@ _PAIR_VIEW = [
     "b",
     "verdict",
     "ks",
+    "p_ks",
     "p_value",
     "p_adjusted",
     "median_diff",
@@ -139,6 +140,9 @@ _PREFERENCE_CONSOLE = [
     "direction",
     "top_median",
     "all_median",
+    "shift",
+    "shift_low",
+    "shift_high",
     "p_adjusted",
     "range_low",
     "range_best",
@@ -159,16 +163,19 @@ def _pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_comparison(ctx: Context, out: SectionResult) -> None:
-    """Adjusted KS comparisons of every pair, effect sizes with intervals, equivalence."""
+    """Adjusted comparisons of every pair, effect sizes with intervals, equivalence."""
     o = ctx.options
     c = _compare(ctx, normalize=False)
     ctx.shared["comparison"] = c
     out.text(
-        f"Every pair of groups is tested (two-sample Kolmogorov-Smirnov on the error "
-        f"distributions); the {len(c.pairs)} p-values are adjusted ({_ADJUST_NAMES[c.adjust]}) "
-        f"and a verdict says 'better' or 'worse' only when the adjusted p-value is below "
-        f"{o.alpha:g}. 'equivalent' means two one-sided tests show |difference of medians| < "
-        f"{c.margin:g}; 'indistinguishable' means neither a difference nor equivalence is shown. "
+        f"Every pair of groups is tested (Brunner-Munzel test of P(a random model of a beats one "
+        f"of b) = 1/2; the KS p-value p_ks describes the EDF shapes and decides nothing); the "
+        f"{len(c.pairs)} p-values are adjusted ({_ADJUST_NAMES[c.adjust]}) and a verdict says "
+        f"'better' or 'worse' only when the adjusted p-value is below {o.alpha:g} AND both "
+        f"printed intervals (P(a beats b), difference of medians) exclude no effect. "
+        f"'equivalent' means two one-sided tests show |difference of medians| < {c.margin:g} and "
+        f"the median interval lies inside that margin; 'indistinguishable' means the test and "
+        f"both intervals show nothing; 'inconclusive' means the test and an interval disagree. "
         f"Reference {c.reference}; auc = mean of the EDF over the common error range "
         f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models)."
     )
@@ -176,7 +183,8 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
     out.text(
         f"Effect sizes of every pair (a relative to b): median_diff = median(a) - median(b) "
         f"(negative: a better) and p_a_beats_b = P(a random model of a has a lower error than "
-        f"one of b), with {c.n_boot} bootstrap resamples at the adjusted level "
+        f"one of b), with intervals (median: {c.n_boot} bootstrap resamples; P(beats): the "
+        f"Brunner-Munzel test inverted) at the adjusted level "
         f"{1 - c.interval_alpha:.4g}; raw and adjusted p-values."
     )
     out.table("pairwise", c.pairs, shown=_pairs_view(c.pairs))
@@ -300,8 +308,10 @@ def run_nested(ctx: Context, out: SectionResult) -> None:
         "median error of the constrained space minus the other's; negative = lower error), "
         f"adjusted ({_ADJUST_NAMES[o.adjust]}) over the steps. A sharing rule claims the "
         f"constraint costs nothing: 'supported' only when equivalence within {o.margin:g} (or "
-        "an improvement) is shown. Each verdict is recomputed on ranks (Mann-Whitney) and "
-        "without outliers; a verdict that changes is 'fragile'."
+        "an improvement) is shown. The deciding test is Brunner-Munzel on P(a constrained model "
+        "beats one of the other); a verdict needs the test and both intervals to agree, else "
+        "it is 'inconclusive'. Each verdict is recomputed with KS in place of Brunner-Munzel "
+        "and without outliers; a verdict that changes is 'fragile'."
     )
     out.bullets([r.sentence for r in table.itertuples()])
     shown = _drop_empty(table.drop(columns=["sentence", "claim", "evidence"]), ["diff_over_noise"])
@@ -333,7 +343,8 @@ def run_observational(ctx: Context, out: SectionResult) -> None:
         "that lack it (effect = median error with minus without; for linear_widths Spearman's "
         "rho of error and e_fit). Models differ in more than the property, so an association "
         "is not a cause; nothing derived from the property is controlled for. Adjusted over "
-        "all rows; recomputed without outliers (sensitivity)."
+        "all rows; a verdict needs the test and its interval(s) to agree ('inconclusive' "
+        "otherwise); recomputed without outliers (sensitivity)."
     )
     out.table("rules_observational", table, shown=table.drop(columns=["sentence", "evidence"]))
     found = table[table["verdict"].isin(["association", "reverse association"])]
@@ -363,7 +374,10 @@ def run_preferences(ctx: Context, out: SectionResult) -> None:
         f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
         f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
         f"models (shift < 0: the best have lower values), adjusted ({_ADJUST_NAMES[o.adjust]}) "
-        f"over the statistics. The DDS bootstrap good range (range_low, range_best, range_high) "
+        f"over the statistics; 'supported' needs the adjusted p-value below {o.alpha:g} AND the "
+        f"shift's bootstrap interval (shift_low, shift_high, adjusted level) excluding 0, "
+        f"'inconclusive' when they disagree. The DDS bootstrap good range (range_low, "
+        f"range_best, range_high) "
         f"describes where the best models sit; 'stable' says whether it is the same for five "
         f"bootstrap seeds (best_min..best_max, low_min..high_max)."
     )

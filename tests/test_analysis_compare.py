@@ -35,7 +35,8 @@ def test_compare_table_matches_numpy_and_scipy():
         if name != "A":
             r = stats.ks_2samp(v, a)
             assert t.loc[name, "ks_ref"] == pytest.approx(r.statistic)
-            assert t.loc[name, "p_ref"] == pytest.approx(r.pvalue)
+            # the deciding test is Brunner-Munzel (KS stays as the EDF-shape statistic)
+            assert t.loc[name, "p_ref"] == pytest.approx(stats.brunnermunzel(v, a).pvalue)
     assert t.loc["A", "verdict_ref"] == "reference"
     assert t.loc["B", "verdict_ref"] == "indistinguishable"
     assert t.loc["C", "verdict_ref"] == "better"
@@ -43,6 +44,7 @@ def test_compare_table_matches_numpy_and_scipy():
     assert pairs.loc[("A", "C"), "verdict"] == "worse"
     assert pairs.loc[("B", "C"), "verdict"] == "worse"
     assert pairs.loc[("A", "B"), "ks"] == pytest.approx(stats.ks_2samp(a, b).statistic)
+    assert pairs.loc[("A", "B"), "p_ks"] == pytest.approx(stats.ks_2samp(a, b).pvalue)
     assert len(cmp.pairs) == 3 and "pairwise" in str(cmp)
     # Holm over the 3 pairs; the reference columns are the pair tests, adjusted
     raw = pairs["p_value"].to_numpy()
@@ -80,6 +82,54 @@ def test_equivalence_is_claimed_only_when_shown():
         frame({"A": rng.normal(0.3, 0.01, 400), "B": rng.normal(0.32, 0.01, 400)}), n_boot=1000
     ).pairs.iloc[0]
     assert shifted["verdict"] == "better" and not shifted["equivalent"]
+    # a "better" verdict comes with intervals that exclude no effect
+    assert shifted["p_a_beats_b_low"] > 0.5 and shifted["median_diff_high"] < 0
+    assert same["median_diff_low"] > -0.005 and same["median_diff_high"] < 0.005
+
+
+def check_pair_consistency(pairs: pd.DataFrame, alpha: float, margin: float) -> None:
+    """No verdict contradicts the intervals printed next to it."""
+    for r in pairs.itertuples():
+        beats = (r.p_a_beats_b_low, r.p_a_beats_b_high)
+        diff = (r.median_diff_low, r.median_diff_high)
+        where = f"{r.a} vs {r.b}: {r.verdict}, P(beats) {beats}, median diff {diff}"
+        if r.verdict == "better":
+            assert r.p_adjusted < alpha and beats[0] > 0.5 and diff[1] < 0, where
+        elif r.verdict == "worse":
+            assert r.p_adjusted < alpha and beats[1] < 0.5 and diff[0] > 0, where
+        elif r.verdict == "indistinguishable":
+            assert r.p_adjusted >= alpha, where
+            assert beats[0] <= 0.5 <= beats[1] and diff[0] <= 0 <= diff[1], where
+        elif r.verdict == "equivalent":
+            assert -margin < diff[0] and diff[1] < margin and r.equivalent, where
+        else:
+            assert r.verdict == "inconclusive", where
+
+
+def test_no_verdict_contradicts_its_intervals():
+    """Many random populations (sizes, shifts, spreads, skew, ties; three adjustments): every
+    better / worse / indistinguishable / equivalent verdict agrees with both printed
+    intervals; disagreements are labelled "inconclusive"."""
+    rng = np.random.default_rng(21)
+    seen = set()
+    for i in range(60):
+        k = int(rng.integers(2, 6))
+        groups = {}
+        for j in range(k):
+            n = int(rng.integers(8, 80))
+            shift = rng.choice([0.0, 0.005, 0.01, 0.02]) * rng.choice([-1, 1])
+            v = 0.3 + shift + rng.gamma(2.0, rng.uniform(0.003, 0.015), n)
+            groups[f"S{j}"] = v.round(3) if i % 3 == 0 else v  # rounded: ties
+        adjust = ("holm", "bh", "none")[i % 3]
+        c = compare(frame(groups), adjust=adjust, n_boot=300, seed=i)
+        check_pair_consistency(c.pairs, 0.05, 0.005)
+        seen |= set(c.pairs["verdict"])
+        # the reference column repeats the pair verdicts (direction flipped)
+        assert set(c.table["verdict_ref"]) - {"reference"} <= set(c.pairs["verdict"]) | {
+            "better",
+            "worse",
+        }
+    assert {"better", "worse", "indistinguishable"} <= seen
 
 
 def test_null_populations_rarely_give_any_verdict():
@@ -192,3 +242,19 @@ def test_bh_and_none_adjustments_in_compare():
     # with adjustment the verdicts can only get more cautious
     holm = compare(data, n_boot=200).pairs
     assert holm["verdict"].isin(["better", "worse"]).sum() <= (none.pairs["p_value"] < 0.05).sum()
+
+
+def test_superiority_is_brunner_munzel_and_its_interval_inverts_it():
+    from designspace.analysis.effects import superiority
+
+    rng = np.random.default_rng(5)
+    for n_a, n_b in ((48, 48), (12, 30), (9, 9)):
+        a, b = rng.normal(0, 1, n_a).round(1), rng.normal(0.4, 1.4, n_b).round(1)
+        s = superiority(a, b)
+        assert s.p_value == pytest.approx(stats.brunnermunzel(a, b).pvalue)
+        assert s.p_hat == pytest.approx(1 - stats.mannwhitneyu(a, b).statistic / (n_a * n_b))
+        # at the level equal to its own p-value the interval just touches 1/2
+        lo, hi = s.interval(s.p_value)
+        assert min(abs(lo - 0.5), abs(hi - 0.5)) < 1e-9
+    sep = superiority(np.arange(5.0), np.arange(5.0) + 10)  # every a beats every b
+    assert sep.p_hat == 1 and sep.p_value == pytest.approx(2 / 252)

@@ -56,3 +56,23 @@ def test_stability_columns_and_bad_input():
         preferences(feats, ["depth"], top=1.5)
     flat = pd.DataFrame({"val_top1_err": np.random.default_rng(0).random(20), "x": 1.0})
     assert preferences(flat, ["x"], by=None, n_perm=200).loc[0, "verdict"] == "not testable"
+
+
+def test_preference_verdicts_agree_with_their_shift_intervals():
+    """Planted and null populations: "supported" comes with a shift interval that excludes 0
+    on the side of the direction; "not supported" with one that contains 0."""
+    seen = set()
+    for i, effect in enumerate((-0.02, -0.01, 0.0, 0.0, -0.005)):
+        data = make_results(SPACES[:2], n=80, truth=Truth(b_one=effect, noise=0.015), seed=40 + i)
+        p = preferences(data, ["b", "g", "depth"], n_perm=300, n_boot=500)
+        for r in p.itertuples():
+            seen.add(r.verdict)
+            assert r.shift_low <= r.shift <= r.shift_high or r.verdict != "supported"
+            if r.verdict == "supported":
+                assert r.p_adjusted < 0.05
+                assert r.shift_high < 0 if r.direction == "lower" else r.shift_low > 0
+            elif r.verdict == "not supported":
+                assert r.p_adjusted >= 0.05 and r.shift_low <= 0 <= r.shift_high
+            else:
+                assert r.verdict == "inconclusive"
+    assert {"supported", "not supported"} <= seen

@@ -136,3 +136,64 @@ def test_add_features_definitions():
 
 def test_holm_alias():
     np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+
+
+def _check_step_rows(rows: pd.DataFrame, margin: float) -> None:
+    for r in rows[rows["verdict"] != "not testable"].itertuples():
+        beats, diff = (r.p_beats_low, r.p_beats_high), (r.ci_low, r.ci_high)
+        where = f"{r.rule}: {r.verdict}, P(beats) {beats}, median change {diff}"
+        better = r.p_adjusted < 0.05 and beats[0] > 0.5 and diff[1] < 0
+        worse = r.p_adjusted < 0.05 and beats[1] < 0.5 and diff[0] > 0
+        nothing = r.p_adjusted >= 0.05 and beats[0] <= 0.5 <= beats[1] and diff[0] <= 0 <= diff[1]
+        equivalent = r.p_equivalence_adjusted < 0.05 and -margin < diff[0] and diff[1] < margin
+        if r.verdict == "supported":
+            assert better or (r.rule.startswith("shared") and equivalent), where
+        elif r.verdict == "contradicted":
+            assert worse, where
+        elif r.verdict == "not supported":
+            assert nothing, where
+        else:
+            assert r.verdict == "inconclusive" and not better and not worse, where
+
+
+def test_no_step_or_observational_verdict_contradicts_its_intervals():
+    """Random populations: each nested-step verdict agrees with its printed intervals (P(to
+    beats from) and the median change); each observational verdict with its interval."""
+    rng = np.random.default_rng(31)
+    spaces = (*SPACES, "RegNetX")
+    seen = set()
+    for i in range(40):
+        groups = {}
+        for s in spaces:
+            n = int(rng.integers(10, 70))
+            shift = rng.choice([0.0, 0.0, -0.01, 0.01, -0.02])
+            groups[s] = 0.25 + shift + rng.gamma(2.0, rng.uniform(0.003, 0.012), n)
+        r = nested_rules(frame(groups), n_boot=300, seed=i, adjust=("holm", "bh", "none")[i % 3])
+        _check_step_rows(r, 0.005)
+        seen |= set(r["verdict"])
+    assert {"supported", "not supported"} <= seen
+    data = make_results(("AnyNetXC", "AnyNetXE"), n=60, truth=Truth(e_fit=0.02, noise=0.01), seed=5)
+    obs = observational_rules(data, n_boot=300, grid=FAST_GRID)
+    tested = obs[obs["verdict"].isin(["association", "reverse association", "no association"])]
+    assert len(tested)
+    for r in tested.itertuples():
+        inside = r.ci_low <= 0.0 <= r.ci_high  # median change, or Spearman rho
+        if r.verdict == "no association":
+            assert r.p_adjusted >= 0.05 and inside
+        else:
+            assert r.p_adjusted < 0.05 and not inside
+            if r.rule != "linear_widths":
+                assert not r.p_beats_low <= 0.5 <= r.p_beats_high
+
+
+def test_holm_gap_is_inconclusive_not_a_claim():
+    """A step whose Holm-adjusted p-value is below alpha while its Bonferroni-level interval
+    still reaches no effect is reported as inconclusive (the test and the interval disagree)."""
+    from designspace.analysis.decide import Bound, decide
+
+    b = [Bound(0.49, 0.70, 0.5, True), Bound(-0.02, -0.001, 0.0, False)]
+    assert decide(0.03, 0.05, True, b) == "disagree"
+    assert decide(0.03, 0.05, True, [Bound(0.51, 0.7, 0.5, True)]) == "better"
+    assert decide(0.03, 0.05, False, [Bound(0.51, 0.7, 0.5, True)]) == "disagree"
+    assert decide(0.2, 0.05, True, [Bound(0.51, 0.7, 0.5, True)]) == "disagree"
+    assert decide(0.2, 0.05, True, [Bound(0.45, 0.7, 0.5, True)]) == "none"

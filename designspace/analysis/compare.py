@@ -12,12 +12,17 @@ Definitions used throughout:
 * **multiplicity**: :func:`compare` tests every unordered pair of groups (the reference's
   tests are among them) and adjusts the p-values over that family (Holm by default, see
   :mod:`.multiplicity`); verdicts use the adjusted p-values and intervals the adjusted level.
-* **verdict** of a against b: "better" / "worse" when the adjusted KS p-value is below alpha
-  (better = a's EDF lies above b's at the largest gap: more low-error models); otherwise
-  "equivalent" when the two one-sided tests (TOST) show |median(a) - median(b)| < ``margin``
-  at the adjusted level, else "indistinguishable" (no difference shown, none ruled out).
-* **effect sizes** (:mod:`.effects`): difference of medians and P(a random model of a beats
-  one of b), with percentile-bootstrap intervals.
+* **deciding test**: Brunner-Munzel on p = P(a random model of a beats one of b)
+  (:func:`.effects.superiority`); ``p_value`` / ``p_adjusted`` are its p-values. KS (``ks``,
+  ``p_ks``, raw) is kept as the EDF-shape statistic; it decides nothing.
+* **verdict** of a against b (:func:`.decide.decide`): "better" / "worse" when the adjusted
+  p-value is below alpha AND both printed intervals (P(a beats b), whose interval is the test
+  inverted, and the difference of medians) exclude no effect on that side; "equivalent" when
+  TOST (adjusted) shows |median(a) - median(b)| < ``margin`` AND the printed median interval
+  lies inside +-margin; "indistinguishable" when the test and both intervals show nothing;
+  otherwise "inconclusive" (the test and an interval disagree).
+* **effect sizes** (:mod:`.effects`): difference of medians (percentile bootstrap interval)
+  and P(a beats b) (Brunner-Munzel interval), both at the adjusted level.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from designspace.analysis._data import (
     group_order,
     usable,
 )
+from designspace.analysis.decide import Bound, decide, inside_margin
 from designspace.analysis.edf import max_common_bins, normalized_weights
-from designspace.analysis.effects import interval, p_beats, resample, tost_pvalue
+from designspace.analysis.effects import interval, resample, superiority, tost_pvalue
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
@@ -112,10 +118,11 @@ class Comparison:
     """Result of :func:`compare`.
 
     ``table``: one row per group (index = group name) with n, min, q1, median, q3, mean, auc,
-    and against the reference: ks_ref, p_ref (raw), p_ref_adjusted, verdict_ref,
-    median_diff_ref (group - reference).
-    ``pairs``: one row per unordered pair (a, b) with n_a, n_b, ks, p_value, p_adjusted,
-    verdict (a relative to b), median_diff (a - b) and its interval median_diff_low / _high,
+    and against the reference: ks_ref, p_ref (raw Brunner-Munzel), p_ref_adjusted,
+    verdict_ref, median_diff_ref (group - reference).
+    ``pairs``: one row per unordered pair (a, b) with n_a, n_b, ks, p_ks (raw KS p-value,
+    descriptive), p_value and p_adjusted (Brunner-Munzel, the deciding test), verdict (a
+    relative to b), median_diff (a - b) and its interval median_diff_low / _high,
     p_a_beats_b and its interval, p_equivalence (TOST, raw) and p_equivalence_adjusted,
     equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan without ``noise``).
     Intervals are at level 1 - ``interval_alpha``.
@@ -141,7 +148,8 @@ class Comparison:
         head = (
             f"{self.metric} by {self.by or 'all'}"
             f"{' (complexity-normalized)' if self.normalized else ''}; reference "
-            f"{self.reference}; KS level {self.alpha:g} with {self.adjust} adjustment over "
+            f"{self.reference}; Brunner-Munzel test of P(a beats b) at level {self.alpha:g} with "
+            f"{self.adjust} adjustment over "
             f"{len(self.pairs)} pairs; equivalence margin {self.margin:g}; intervals at "
             f"{1 - self.interval_alpha:.4g}; auc over error range "
             f"[{self.error_range[0]:.4f}, {self.error_range[1]:.4f}]"
@@ -179,6 +187,7 @@ PAIR_COLUMNS = [
     "n_a",
     "n_b",
     "ks",
+    "p_ks",
     "p_value",
     "p_adjusted",
     "verdict",
@@ -291,12 +300,14 @@ def compare(
 
     pair_rows = []
     diffs = []
+    sups = []
     for a, b in combinations(names, 2):
         (va, wa), (vb, wb) = part(a), part(b)
         r = ks_test(va, vb, wa, wb)
+        sup = superiority(va, vb, wa, wb)
         diff = boots[a].boot_medians() - boots[b].boot_medians()
-        beats, beats_boot = p_beats(boots[a], boots[b])
-        diffs.append((diff, beats_boot))
+        diffs.append(diff)
+        sups.append(sup)
         pair_rows.append(
             dict(
                 a=a,
@@ -304,26 +315,39 @@ def compare(
                 n_a=va.size,
                 n_b=vb.size,
                 ks=r.statistic,
-                p_value=r.pvalue,
-                _sign=r.sign,
+                p_ks=r.pvalue,
+                p_value=sup.p_value,
                 median_diff=rows[a]["median"] - rows[b]["median"],
-                p_a_beats_b=beats,
+                p_a_beats_b=sup.p_hat,
                 p_equivalence=tost_pvalue(diff, margin),
             )
         )
     pairs = pd.DataFrame(pair_rows)
     pairs["p_adjusted"] = adjust_pvalues(pairs["p_value"].to_numpy(), adjust)
     pairs["p_equivalence_adjusted"] = adjust_pvalues(pairs["p_equivalence"].to_numpy(), adjust)
-    different = pairs["p_adjusted"].to_numpy() < alpha
-    pairs["equivalent"] = pairs["p_equivalence_adjusted"].to_numpy() < alpha
+    n_claims = int(np.sum(pairs["p_adjusted"].to_numpy() < alpha))
+    level = interval_alpha(alpha, len(pairs), adjust, n_claims)
+    md = np.array([interval(x, level) for x in diffs])
+    pb = np.array([s.interval(level) for s in sups])
+    pairs["median_diff_low"], pairs["median_diff_high"] = md[:, 0], md[:, 1]
+    pairs["p_a_beats_b_low"], pairs["p_a_beats_b_high"] = pb[:, 0], pb[:, 1]
+    pairs["equivalent"] = (pairs["p_equivalence_adjusted"].to_numpy() < alpha) & np.array(
+        [inside_margin(lo, hi, margin) for lo, hi in md], dtype=bool
+    )
     pairs["verdict"] = [
-        ("better" if s > 0 else "worse") if dif else ("equivalent" if eq else "indistinguishable")
-        for s, dif, eq in zip(pairs["_sign"], different, pairs["equivalent"], strict=True)
+        pair_verdict(
+            decide(
+                pa,
+                alpha,
+                s.better,
+                [Bound(*pbi, 0.5, True), Bound(*mdi, 0.0, False)],
+            ),
+            eq,
+        )
+        for pa, s, pbi, mdi, eq in zip(
+            pairs["p_adjusted"], sups, pb, md, pairs["equivalent"], strict=True
+        )
     ]
-    level = interval_alpha(alpha, len(pairs), adjust, int(different.sum()))
-    for col, k in (("median_diff", 0), ("p_a_beats_b", 1)):
-        bounds = np.array([interval(x[k], level) for x in diffs])
-        pairs[f"{col}_low"], pairs[f"{col}_high"] = bounds[:, 0], bounds[:, 1]
     pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
     pairs = pairs[PAIR_COLUMNS].copy()
 
@@ -367,6 +391,15 @@ def compare(
         level,
         noise_sd,
     )
+
+
+def pair_verdict(decision: str, equivalent: bool) -> str:
+    """compare()'s verdict from :func:`.decide.decide`'s decision and the equivalence flag."""
+    if decision in ("better", "worse"):
+        return decision
+    if equivalent:
+        return "equivalent"
+    return "indistinguishable" if decision == "none" else "inconclusive"
 
 
 def _quantiles(v: np.ndarray, w: np.ndarray | None, qs: list[float]) -> list[float]:

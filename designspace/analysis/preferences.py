@@ -9,7 +9,11 @@ For each statistic column (b, g, depth, wm, or any numeric column):
   Statistic ``shift`` = mean over the best models of the centred within-stratum rank of the
   statistic, ``(rank - (n_s + 1) / 2) / n_s`` (mid-ranks for ties), in [-0.5, 0.5]; 0 = no
   preference, < 0 = the best models have lower values. Two-sided permutation p-value (labels
-  permuted within strata), adjusted over the columns (:mod:`.multiplicity`).
+  permuted within strata), adjusted over the columns (:mod:`.multiplicity`). The shift's
+  interval (``shift_low`` / ``shift_high``, percentile bootstrap with models resampled within
+  strata, at the adjusted level) is printed with the verdict, so the verdict needs both:
+  "supported" when the adjusted p-value is below alpha AND the interval excludes 0;
+  "not supported" when neither; "inconclusive" when they disagree (:mod:`.decide`).
 * **description**: the DDS bootstrap good range (:func:`.bootstrap.good_range`, 25% subsamples,
   level 1 - alpha) over all models, and its stability: the range recomputed with every seed of
   ``seeds`` (best_min / best_max, low_min / high_max, ``stable`` when all seeds agree).
@@ -29,8 +33,9 @@ from scipy import stats
 
 from designspace.analysis._data import GROUP, METRIC, group_labels, require_columns, usable
 from designspace.analysis.bootstrap import good_range
+from designspace.analysis.decide import Bound, decide
 from designspace.analysis.features import STAGE_COLUMNS, add_features
-from designspace.analysis.multiplicity import adjust_pvalues, check_method
+from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
 COLUMNS = [
@@ -40,6 +45,8 @@ COLUMNS = [
     "top_median",
     "all_median",
     "shift",
+    "shift_low",
+    "shift_high",
     "p_value",
     "p_adjusted",
     "verdict",
@@ -122,6 +129,31 @@ def preference_test(
     return shift, p, mask
 
 
+def shift_bootstrap(
+    values: np.ndarray,
+    error: np.ndarray,
+    strata: np.ndarray,
+    top: float = 0.25,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> np.ndarray:
+    """``n_boot`` bootstrap values of the shift: models resampled with replacement within each
+    stratum, the top mask and the centred ranks recomputed on every resample."""
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n_boot)
+    n_top = 0
+    for s in np.unique(strata):
+        members = np.flatnonzero(strata == s)
+        n_s = members.size
+        k = max(1, int(round(top * n_s)))
+        idx = members[rng.integers(0, n_s, size=(n_boot, n_s))]
+        ranks = (stats.rankdata(values[idx], axis=1) - (n_s + 1) / 2) / n_s
+        best = np.argsort(error[idx], axis=1, kind="stable")[:, :k]
+        total += np.take_along_axis(ranks, best, axis=1).sum(axis=1)
+        n_top += k
+    return total / n_top
+
+
 def preferences(
     data: pd.DataFrame,
     columns: Sequence[str] = ("b", "g", "depth", "wm"),
@@ -140,7 +172,9 @@ def preferences(
     ``by`` None (or a column absent from the data) pools all models in one stratum. Columns
     b, g, depth and wm are derived from the per-stage lists when missing. See the module
     docstring for the test and columns; ``verdict`` is "supported" when the adjusted p-value
-    is below ``alpha`` ("not testable" when the column never varies within a stratum).
+    is below ``alpha`` and the shift interval excludes 0, "not supported" when neither,
+    "inconclusive" when they disagree ("not testable" when the column never varies within a
+    stratum).
     """
     check_method(adjust)
     if not 0 < top < 1:
@@ -171,6 +205,7 @@ def preferences(
             rows.append(row)
             continue
         shift, p, mask = preference_test(x, err, strata, top, n_perm, seed + i)
+        row["_boot"] = shift_bootstrap(x, err, strata, top, min(n_boot, 4000), seed + i)
         ranges = [good_range(x, err, n_boot, 0.25, alpha, s) for s in seeds]
         r0 = ranges[0]
         row.update(
@@ -191,12 +226,19 @@ def preferences(
         )
         rows.append(row)
     adjusted = adjust_pvalues([r.get("p_value", np.nan) for r in rows], adjust)
+    tested = np.isfinite(adjusted)
+    level = interval_alpha(alpha, int(tested.sum()), adjust, int(np.sum(adjusted[tested] < alpha)))
     for r, pa in zip(rows, adjusted, strict=True):
         r["p_adjusted"] = pa
         if "verdict" in r:
             continue
-        significant = pa < alpha
-        r["verdict"] = "supported" if significant else "not supported"
+        lo, hi = np.quantile(r.pop("_boot"), [level / 2, 1 - level / 2])
+        r["shift_low"], r["shift_high"] = float(lo), float(hi)
+        decision = decide(pa, alpha, r["shift"] < 0, [Bound(lo, hi, 0.0, False)])
+        significant = decision in ("better", "worse")
+        r["verdict"] = {"none": "not supported", "disagree": "inconclusive"}.get(
+            decision, "supported"
+        )
         within = f" within each {by}" if by in u.columns else ""
         lead = (
             f"The best {top:.0%} of models{within} have {r['direction']} {r['column']} than "
@@ -207,8 +249,14 @@ def preferences(
         )
         r["sentence"] = (
             f"{lead} (median {r['top_median']:.3g} vs {r['all_median']:.3g}; shift "
-            f"{r['shift']:+.3f}, permutation p = {r['p_value']:.2g}, {adjust}-adjusted "
-            f"{pa:.2g}, {r['n']} models). DDS good range [{r['range_low']:.3g}, "
+            f"{r['shift']:+.3f}, {1 - level:.3g} interval {lo:+.3f} to {hi:+.3f}; permutation "
+            f"p = {r['p_value']:.2g}, {adjust}-adjusted {pa:.2g}, {r['n']} models"
+            + (
+                "; the test and the interval disagree, so nothing is claimed"
+                if r["verdict"] == "inconclusive"
+                else ""
+            )
+            + "). DDS good range [{r['range_low']:.3g}, "
             f"{r['range_high']:.3g}] (best {r['range_best']:.3g}); over {len(seeds)} bootstrap "
             f"seeds the best value spans {r['best_min']:.3g}-{r['best_max']:.3g}"
             f"{' (stable)' if r['stable'] else ''}."

@@ -4,13 +4,17 @@ Three kinds of evidence, reported apart:
 
 * **Nested spaces** (:func:`nested_rules`), the paper's own derivation: each constraint is
   tested by the pair of spaces that differ only by it (AnyNetXA -> XB shared b, XB -> XC shared
-  g, XC -> XD growing widths, XD -> XE growing depths, XE -> RegNetX near-linear widths) as an
-  EDF comparison: KS test of the two error distributions, the difference of medians
-  (to - from; negative = the constraint lowers the error) and P(a model of the constrained
-  space beats one of the other), with bootstrap intervals; p-values and intervals adjusted over
-  the steps present (:mod:`.multiplicity`). Claims: growth and linearity rules "lower the
+  g, XC -> XD growing widths, XD -> XE growing depths, XE -> RegNetX near-linear widths). The
+  deciding test is Brunner-Munzel on P(a model of the constrained space beats one of the
+  other) (:func:`.effects.superiority`; its interval is the test inverted); the difference of
+  medians (to - from; negative = the constraint lowers the error) has a bootstrap interval;
+  both at the adjusted level, p-values adjusted over the steps present
+  (:mod:`.multiplicity`). A directional verdict needs the test AND both intervals
+  (:func:`.decide.decide`); when they disagree the verdict is "inconclusive". KS (``p_ks``)
+  is reported as the EDF-shape statistic. Claims: growth and linearity rules "lower the
   error"; sharing rules "cost nothing", shown by equivalence (two one-sided tests of
-  |median difference| < ``margin``).
+  |median difference| < ``margin`` at the adjusted level, with the printed median interval
+  inside +-margin).
 * **Observational, within space** (:func:`observational_rules`): inside one space, models
   that satisfy a property against those that do not (Mann-Whitney), and for near-linear widths
   the Spearman correlation of the error with e_fit. Nothing is controlled for (in particular
@@ -18,10 +22,11 @@ Three kinds of evidence, reported apart:
   association, labelled so.
 * **Preferences** (:mod:`.preferences`): b, g, depth, wm.
 
-Sensitivity: every nested and observational verdict is recomputed (a) with a rank test
-(Mann-Whitney U) in place of KS and (b) without outliers (errors outside the Tukey fences
-``[q1 - k iqr, q3 + k iqr]`` of the compared models, k = ``outlier_k``); a verdict that
-changes in either is "fragile".
+Sensitivity: every nested verdict is recomputed (a) with the KS test (EDF shape, adjusted,
+direction at the largest EDF gap) in place of Brunner-Munzel and (b) without outliers
+(errors outside the Tukey fences ``[q1 - k iqr, q3 + k iqr]`` of the compared models,
+k = ``outlier_k``); a verdict that changes in either is "fragile". Observational verdicts
+are recomputed without outliers.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from scipy import stats
 
 from designspace.analysis._data import GROUP, METRIC, group_labels, usable
 from designspace.analysis.compare import ks_test, noise_sd_of
-from designspace.analysis.effects import interval, p_beats, resample, tost_pvalue
+from designspace.analysis.decide import Bound, decide, inside_margin
+from designspace.analysis.effects import interval, resample, superiority, tost_pvalue
 from designspace.analysis.features import STAGE_COLUMNS, add_features
 from designspace.analysis.fit import FitGrid
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
@@ -92,9 +98,10 @@ NESTED_COLUMNS = [
     "p_beats_high",
     "p_value",
     "p_adjusted",
+    "p_ks",
     "p_equivalence",
     "p_equivalence_adjusted",
-    "verdict_ranks",
+    "verdict_ks",
     "verdict_trimmed",
     "sensitivity",
     "diff_over_noise",
@@ -129,15 +136,16 @@ def tukey_keep(values: np.ndarray, k: float) -> np.ndarray:
     return (values >= q1 - k * (q3 - q1)) & (values <= q3 + k * (q3 - q1))
 
 
-def _decide(sharing: bool, p_adj: float, better: bool, p_eq_adj: float, alpha: float) -> str:
-    significant = p_adj < alpha
+def _decide(sharing: bool, decision: str, equivalent: bool) -> str:
+    """A step's verdict from :func:`.decide.decide`'s decision (to-space relative to
+    from-space) and the equivalence flag."""
+    if decision == "better":
+        return "supported"
+    if decision == "worse":
+        return "contradicted"
     if sharing:
-        if significant:
-            return "supported" if better else "contradicted"
-        return "supported" if p_eq_adj < alpha else "inconclusive"
-    if significant:
-        return "supported" if better else "contradicted"
-    return "not supported"
+        return "supported" if equivalent else "inconclusive"
+    return "not supported" if decision == "none" else "inconclusive"
 
 
 def _step_tests(
@@ -145,21 +153,37 @@ def _step_tests(
 ) -> dict:
     """Tests of to-space errors ``b`` against from-space errors ``a``."""
     ks = ks_test(b, a)
-    mw = stats.mannwhitneyu(b, a, alternative="two-sided")
+    sup = superiority(b, a)
     ra, rb = resample(a, None, n_boot, rng), resample(b, None, n_boot, rng)
     diff = rb.boot_medians() - ra.boot_medians()
-    beats, beats_boot = p_beats(rb, ra)
     return dict(
-        p_value=ks.pvalue,
-        better=ks.sign > 0,
-        p_rank=float(mw.pvalue),
-        better_rank=beats > 0.5,
+        p_value=sup.p_value,
+        better=sup.better,
+        sup=sup,
+        p_ks=ks.pvalue,
+        better_ks=ks.sign > 0,
         effect=float(np.median(b) - np.median(a)),
         diff_boot=diff,
-        p_beats=beats,
-        beats_boot=beats_boot,
+        p_beats=sup.p_hat,
         p_equivalence=tost_pvalue(diff, margin),
     )
+
+
+def _step_verdict(
+    t: dict,
+    p_adj: float,
+    p_eq_adj: float,
+    level: float,
+    alpha: float,
+    margin: float,
+    sharing: bool,
+    ks: bool = False,
+) -> str:
+    lo, hi = interval(t["diff_boot"], level)
+    bounds = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
+    better = t["better_ks"] if ks else t["better"]
+    equivalent = p_eq_adj < alpha and inside_margin(lo, hi, margin)
+    return _decide(sharing, decide(p_adj, alpha, better, bounds), equivalent)
 
 
 def nested_rules(
@@ -231,9 +255,9 @@ def nested_rules(
             out[idx] = adjust_pvalues([source[i][key] for i in idx], adjust)
         return out
 
-    p_adj, p_rank, p_eq = (
+    p_adj, p_ks, p_eq = (
         adjusted("p_value", tests),
-        adjusted("p_rank", tests),
+        adjusted("p_ks", tests),
         adjusted("p_equivalence", tests),
     )
     tp_adj, tp_eq = adjusted("p_value", trimmed), adjusted("p_equivalence", trimmed)
@@ -242,11 +266,11 @@ def nested_rules(
     for i in idx:
         t, tt, r, st = tests[i], trimmed[i], rows[i], steps[i]
         lo, hi = interval(t["diff_boot"], level)
-        blo, bhi = interval(t["beats_boot"], level)
-        verdict = _decide(st.sharing, p_adj[i], t["better"], p_eq[i], alpha)
-        v_rank = _decide(st.sharing, p_rank[i], t["better_rank"], p_eq[i], alpha)
-        v_trim = _decide(st.sharing, tp_adj[i], tt["better"], tp_eq[i], alpha)
-        fragile = v_rank != verdict or v_trim != verdict
+        blo, bhi = t["sup"].interval(level)
+        verdict = _step_verdict(t, p_adj[i], p_eq[i], level, alpha, margin, st.sharing)
+        v_ks = _step_verdict(t, p_ks[i], p_eq[i], level, alpha, margin, st.sharing, ks=True)
+        v_trim = _step_verdict(tt, tp_adj[i], tp_eq[i], level, alpha, margin, st.sharing)
+        fragile = v_ks != verdict or v_trim != verdict
         r.update(
             verdict=verdict,
             effect=t["effect"],
@@ -257,9 +281,10 @@ def nested_rules(
             p_beats_high=bhi,
             p_value=t["p_value"],
             p_adjusted=p_adj[i],
+            p_ks=t["p_ks"],
             p_equivalence=t["p_equivalence"],
             p_equivalence_adjusted=p_eq[i],
-            verdict_ranks=v_rank,
+            verdict_ks=v_ks,
             verdict_trimmed=v_trim,
             sensitivity="fragile" if fragile else "robust",
             diff_over_noise=t["effect"] / noise_sd if noise_sd else np.nan,
@@ -273,8 +298,8 @@ def nested_rules(
             f"{st.from_space} -> {st.to_space} ({st.rule}): {verdict}. Median error change "
             f"{t['effect']:+.4f} ({1 - level:.3g} interval {lo:+.4f} to {hi:+.4f}{noise_say}); "
             f"P(a {st.to_space} model beats a {st.from_space} model) {t['p_beats']:.2f} "
-            f"[{blo:.2f}, {bhi:.2f}]; KS p = {t['p_value']:.2g}, {adjust}-adjusted "
-            f"{p_adj[i]:.2g}"
+            f"[{blo:.2f}, {bhi:.2f}]; Brunner-Munzel p = {t['p_value']:.2g}, {adjust}-adjusted "
+            f"{p_adj[i]:.2g} (KS p = {t['p_ks']:.2g})"
             + (
                 f"; equivalence within +-{margin:g}: adjusted p = {p_eq[i]:.2g}"
                 if st.sharing
@@ -282,9 +307,14 @@ def nested_rules(
             )
             + f"; n = {r['n_from']} + {r['n_to']}. "
             + (
-                f"Fragile: on ranks {v_rank}, without {tt['dropped']} outliers {v_trim}."
+                "The test and an interval disagree, so nothing is claimed. "
+                if verdict == "inconclusive" and not st.sharing
+                else ""
+            )
+            + (
+                f"Fragile: with KS {v_ks}, without {tt['dropped']} outliers {v_trim}."
                 if fragile
-                else f"Robust to ranks and to dropping {tt['dropped']} outliers."
+                else f"Robust to KS and to dropping {tt['dropped']} outliers."
             )
         )
     return pd.DataFrame(rows, columns=NESTED_COLUMNS)
@@ -300,6 +330,9 @@ OBSERVATIONAL_COLUMNS = [
     "effect",
     "ci_low",
     "ci_high",
+    "p_beats",
+    "p_beats_low",
+    "p_beats_high",
     "p_value",
     "p_adjusted",
     "verdict_trimmed",
@@ -309,10 +342,15 @@ OBSERVATIONAL_COLUMNS = [
 _PROPERTIES = ("shared_b", "shared_g", "widths_increase", "depths_increase")
 
 
-def _association(p_adj: float, lowers: bool, alpha: float) -> str:
-    if p_adj < alpha:
-        return "association" if lowers else "reverse association"
-    return "no association"
+def _association(p_adj: float, t: dict, level: float, alpha: float) -> str:
+    """Verdict of one observational row: the test and its intervals must agree
+    (:func:`.decide.decide`); "better" here means the property goes with lower errors."""
+    decision = decide(p_adj, alpha, t["lowers"], t["bounds"](level))
+    return {
+        "better": "association",
+        "worse": "reverse association",
+        "none": "no association",
+    }.get(decision, "inconclusive")
 
 
 def observational_rules(
@@ -330,10 +368,14 @@ def observational_rules(
     """Within-space association of each property with the error (module docstring).
 
     One row per (rule, space) where the property varies in the space; fewer than
-    ``min_group`` models on one side gives "too little data". ``effect``: median error with
-    the property minus without (negative = the property goes with lower errors); for
-    linear_widths Spearman's rho of error and e_fit (positive = near-linear widths go with
-    lower errors), interval by Fisher's z. Adjusted over all rows with a test.
+    ``min_group`` models on one side gives "too little data". Binary properties: deciding test
+    Brunner-Munzel on p_beats = P(a model with the property beats one without) (interval: the
+    test inverted); ``effect`` = median error with minus without (negative = the property goes
+    with lower errors; bootstrap interval). linear_widths: ``effect`` = Spearman's rho of
+    e_fit and error (positive = near-linear widths go with lower errors); p-value and interval
+    both from Fisher's z with the Bonett-Wright standard error, so they agree. Adjusted over
+    all rows with a test; intervals at the adjusted level; a verdict needs the test and its
+    intervals to agree ("inconclusive" otherwise).
     """
     check_method(adjust)
     u = usable(data, metric, STAGE_COLUMNS, "observational_rules").data
@@ -391,8 +433,11 @@ def observational_rules(
     for (i, t, tt), pa, pta in zip(tests, p_adj, pt_adj, strict=True):
         r = rows[i]
         lo, hi = t["interval"](level)
-        v = _association(pa, t["lowers"], alpha)
-        vt = _association(pta, tt["lowers"], alpha)
+        v = _association(pa, t, level, alpha)
+        vt = _association(pta, tt, level, alpha)
+        if "sup" in t:
+            blo, bhi = t["sup"].interval(level)
+            r.update(p_beats=t["sup"].p_hat, p_beats_low=blo, p_beats_high=bhi)
         r.update(
             verdict=v,
             effect=t["effect"],
@@ -421,24 +466,42 @@ def _trim(e: np.ndarray, k: float) -> np.ndarray:
 
 
 def _mw(with_: np.ndarray, without: np.ndarray, n_boot: int, rng: np.random.Generator) -> dict:
-    p = float(stats.mannwhitneyu(with_, without, alternative="two-sided").pvalue)
+    """Brunner-Munzel of with- against without-models, and the median difference."""
+    sup = superiority(with_, without)
     rw, ro = resample(with_, None, n_boot, rng), resample(without, None, n_boot, rng)
     diff = rw.boot_medians() - ro.boot_medians()
     effect = float(np.median(with_) - np.median(without))
-    beats, _ = p_beats(rw, ro)
-    return dict(p=p, effect=effect, lowers=beats > 0.5, interval=lambda a: interval(diff, a))
+
+    def bounds(a: float) -> list[Bound]:
+        return [Bound(*sup.interval(a), 0.5, True), Bound(*interval(diff, a), 0.0, False)]
+
+    return dict(
+        p=sup.p_value,
+        effect=effect,
+        lowers=sup.better,
+        sup=sup,
+        interval=lambda a: interval(diff, a),
+        bounds=bounds,
+    )
 
 
 def _spearman(x: np.ndarray, e: np.ndarray) -> dict:
-    r = stats.spearmanr(x, e)
-    rho, n = float(r.statistic), x.size
+    """Spearman rho of e_fit ``x`` and error ``e``; p-value and interval from one Fisher z."""
+    rho, n = float(stats.spearmanr(x, e).statistic), x.size
+    z = float(np.arctanh(np.clip(rho, -0.999999, 0.999999)))
+    se = float(np.sqrt((1 + rho**2 / 2) / max(n - 3, 1)))
 
     def ci(a: float) -> tuple[float, float]:
-        z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
-        h = stats.norm.ppf(1 - a / 2) / np.sqrt(max(n - 3, 1))
+        h = stats.norm.ppf(1 - a / 2) * se
         return float(np.tanh(z - h)), float(np.tanh(z + h))
 
-    return dict(p=float(r.pvalue), effect=rho, lowers=rho > 0, interval=ci)
+    return dict(
+        p=float(2 * stats.norm.sf(abs(z) / se)),
+        effect=rho,
+        lowers=rho > 0,
+        interval=ci,
+        bounds=lambda a: [Bound(*ci(a), 0.0, True)],
+    )
 
 
 _PREFERENCE_RULES = {
@@ -470,7 +533,8 @@ def derive_rules(
     sentence, evidence, sensitivity). Each family (nested steps; preferences) is adjusted by
     ``adjust`` on its own. ``tolerance`` is the equivalence margin (error units) of the
     sharing rules. For preference rows effect = shift (mean centred rank of the best models)
-    and ci_low / ci_high = the DDS good range. Fewer than ``min_models`` usable models gives
+    and ci_low / ci_high = its interval at the adjusted level (the DDS good range is in the
+    sentence). Fewer than ``min_models`` usable models gives
     "too little data" everywhere.
     """
     u = usable(data, metric, STAGE_COLUMNS, "derive_rules")
@@ -524,8 +588,8 @@ def derive_rules(
                 claim=claim,
                 verdict=verdict,
                 effect=p.shift,
-                ci_low=p.range_low,
-                ci_high=p.range_high,
+                ci_low=p.shift_low,
+                ci_high=p.shift_high,
                 p_value=p.p_value,
                 p_adjusted=p.p_adjusted,
                 n=p.n,
