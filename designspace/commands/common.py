@@ -36,6 +36,21 @@ def examples(*cases: tuple[str, str]) -> str:
     return "\n".join(lines)
 
 
+def _regimes_help() -> str:
+    """The built-in regimes in one line each, from the registry (so none is forgotten)."""
+    from designspace.regimes import REGIMES, format_quantity
+
+    def one(r: Regime) -> str:
+        lo, hi = r.flops
+        stem = f", {r.stem} stem" if r.stem != "simple" else ""
+        return (
+            f"{r.name} ({r.resolution} px, {r.in_channels} ch, {r.num_classes} classes{stem}, "
+            f"{format_quantity(lo)}-{format_quantity(hi)} flops)"
+        )
+
+    return "; ".join(one(r) for r in REGIMES.values())
+
+
 def add_regime_arguments(
     p: argparse.ArgumentParser, default: str | None = "imagenet", bands: bool = True
 ) -> None:
@@ -47,9 +62,7 @@ def add_regime_arguments(
     g.add_argument(
         "--regime",
         default=default,
-        help="imagenet (224 px, 3 ch, 1000 classes, 360-400MF; the papers'), fashion-mnist "
-        "(28 px, 1 ch, 10 classes, 3.6-4.0MF) or cifar10 (32 px, 3 ch, 10 classes, 7.35-8.16MF)"
-        + (f"; default {default}" if default else ""),
+        help=_regimes_help() + (f"; default {default}" if default else ""),
     )
     g.add_argument("--resolution", type=int, help="input side in px (overrides the regime)")
     g.add_argument("--in-channels", type=int, help="input channels (overrides the regime)")

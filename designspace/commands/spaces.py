@@ -31,10 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from designspace.spaces import get_space, list_spaces
 
     if args.regimes:
+        wide = max(map(len, REGIMES))
         for r in REGIMES.values():
             lo, hi = r.flops
             print(
-                f"{r.name:14s} {r.resolution:4d} px  {r.in_channels} ch  {r.num_classes:5d} "
+                f"{r.name:{wide}s} {r.resolution:4d} px  {r.in_channels} ch  {r.num_classes:5d} "
                 f"classes  flops {format_quantity(lo)}..{format_quantity(hi)}  "
                 f"{r.description}"
             )
