@@ -113,6 +113,68 @@ def test_a_different_sweep_is_refused_and_force_new_keeps_the_old_results(finish
     assert not (out / "run-3").exists() and info["run"].done_before == 1
 
 
+def test_a_sweep_grows_and_cuts_by_n_without_retraining(finished, tmp_path):
+    out = copy_of(finished, tmp_path)
+    placement = Placement(executor=finished[3])
+    manifest = (out / "sweep.json").read_bytes()
+    before = digest_tree(out / "results")
+    info: dict = {}
+    # A bigger n is the same sweep (its first 2 per space are the recorded ones): 2 more.
+    bigger = replace(LIFECYCLE, n=3)
+    frame = run_sweep(bigger, out, placement, progress=False, info=info)
+    assert info["run"].done_before == 4 and info["run"].counts == {"ok": 2}
+    assert keys_of(frame) == keys_of(plan_sweep(bigger)) and len(frame) == 6
+    grown = digest_tree(out / "results")
+    assert {k: grown[k] for k in before} == before  # nothing recorded was rewritten
+    assert (out / "sweep.json").read_bytes() == manifest  # keeps the n it started with
+    # A smaller n trains nothing, changes nothing and returns only its own models.
+    frame = run_sweep(replace(LIFECYCLE, n=1), out, placement, progress=False, info=info)
+    assert info["run"].counts == {} and len(frame) == 2 and set(frame.sample_index) == {0}
+    assert digest_tree(out / "results") == grown
+    text = describe_plan(bigger, out=out, available={"CPU": 2, "GPU": 0})
+    assert "(resuming this sweep)" in text and "to run: 0 of 6" in text
+
+
+def test_a_grown_sweep_whose_prefix_differs_is_refused(finished, tmp_path):
+    out = copy_of(finished, tmp_path)
+    path = out / "sweep.json"
+    manifest = json.loads(path.read_text())
+    manifest["study"]["plan_sha256"] = "0" * 64  # e.g. sampled by another version
+    path.write_text(json.dumps(manifest))
+    snapshot = digest_tree(out)
+    with pytest.raises(DesignSpaceError, match=r"different sweep \(study.n: 2 -> 3"):
+        run_sweep(replace(LIFECYCLE, n=3), out, Placement(executor=finished[3]), progress=False)
+    with pytest.raises(DesignSpaceError, match="different sweep"):
+        run_sweep(replace(LIFECYCLE, n=3, seed=1), copy_of(finished, tmp_path / "b"),
+                  Placement(executor=finished[3]), progress=False)  # fmt: skip
+    assert digest_tree(out) == snapshot
+
+
+class _OrderExecutor:
+    """Records the order in which a sweep hands out its trials; trains nothing."""
+
+    seen: list[str] = []
+
+    def connect(self, placement):
+        import contextlib
+
+        return contextlib.nullcontext({"CPU": 2.0, "GPU": 0.0, "node_CPU": 2.0, "node_GPU": 0.0})
+
+    def run(self, job, recorder):
+        _OrderExecutor.seen = [t.key for t in job.trials]
+
+
+def test_trials_are_handed_out_round_robin_across_spaces(tmp_path, monkeypatch):
+    from designspace.sweep import EXECUTORS
+
+    monkeypatch.setitem(EXECUTORS, "order", f"{__name__}:_OrderExecutor")
+    config = tiny(spaces=("AnyNetXE", "AnyNetXA", "AnyNetXB"), n=3)
+    run_sweep(config, tmp_path / "order", Placement(executor="order"), progress=False)
+    pairs = [(k.split("|")[0], int(k.split("|")[1])) for k in _OrderExecutor.seen]
+    spaces = ["AnyNetXE", "AnyNetXA", "AnyNetXB"]
+    assert pairs == [(s, i) for i in range(3) for s in spaces]
+
+
 def test_faults_become_rows_and_the_sweep_goes_on(tmp_path, executor):
     config = tiny(n=5, max_failures=1)
     ids = list(plan_sweep(config).arch_id)

@@ -7,7 +7,10 @@ Pure: imports neither torch nor ray (``--dry-run`` and argument checks run witho
   and classes; their complexity is counted at the training resolution.
 * **Manifest** (:func:`build_manifest`): the settings that define the sweep; a folder whose
   manifest has the same settings holds this sweep (resume), another one is refused
-  (:func:`resolve_run_dir`).
+  (:func:`resolve_run_dir`). ``n`` alone may differ: a sample of ``n`` configurations is the
+  first ``n`` of a bigger one with the same seed (the prefix property), so a sweep resumed with
+  another ``n`` is the same sweep grown or cut (checked on the plan's digest); its manifest
+  keeps the ``n`` it was started with.
 * **Resume** (:func:`pending`): the models that have no readable result file yet.
 * **Estimate** (:func:`estimate_compute`) and the ``--dry-run`` text (:func:`describe_plan`).
 """
@@ -19,7 +22,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,6 +252,29 @@ def build_manifest(config: SweepConfig, plan: pd.DataFrame, name: str) -> dict[s
 
 _IGNORED_DIFFERENCES = {f"train.{k}" for k in PLACEMENT_SETTINGS} | {"study.samples"}
 _DERIVED = {"study.plan_size", "study.plan_sha256", "study.per_space"}
+_GROWABLE = {"study.n"} | _DERIVED
+
+
+def prefix_digest(plan: pd.DataFrame, n: int) -> str:
+    """The plan digest (as recorded in a manifest's ``plan_sha256``) of the first ``n``
+    configurations per space of ``plan`` (rows with ``sample_index < n``)."""
+    return _plan_digest(plan[plan["sample_index"] < n])
+
+
+def _same_prefix(
+    old: Mapping[str, Any], new: Mapping[str, Any], digest: Callable[[int], str] | None
+) -> bool:
+    """True when ``old`` and ``new`` differ only in ``n`` (and what follows from it) and the
+    new plan's first ``old n`` configurations per space are exactly the old plan."""
+    if digest is None or old.get("study", {}).get("samples") is not None:
+        return False
+    old_n = old.get("study", {}).get("n")
+    if new["study"].get("n") is None or not isinstance(old_n, int) or old_n <= 0:
+        return False
+    diff = [d.split(":", 1)[0] for d in _differences(old, new)]
+    if not diff or not set(diff) <= _GROWABLE:
+        return False
+    return digest(old_n) == old["study"].get("plan_sha256")
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -265,12 +291,19 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 def resolve_run_dir(
-    out: Path, manifest: dict[str, Any], force_new: bool, explicit_name: bool
+    out: Path,
+    manifest: dict[str, Any],
+    force_new: bool,
+    explicit_name: bool,
+    digest: Callable[[int], str] | None = None,
 ) -> tuple[Path, dict[str, Any] | None]:
     """The folder of this sweep inside ``out`` and its existing manifest (None when new).
 
     ``out`` itself, or ``out/run-K`` for sweeps started there with ``force_new``; a folder
-    whose manifest has the same settings is this sweep (resume). Reads only.
+    whose manifest has the same settings is this sweep (resume). With ``digest`` (n -> the
+    digest of this sweep's plan cut to ``n`` configurations per space), a folder whose manifest
+    differs only in ``n`` is this sweep too when its plan is that cut (a smaller or bigger
+    sample of the same spaces, seed and regime). Reads only.
     """
     if out.exists() and not out.is_dir():
         raise DesignSpaceError(f"--out {out} is a file; give a folder")
@@ -288,7 +321,7 @@ def resolve_run_dir(
         old = res.read_manifest(d)
         if old is None:
             continue
-        diff = _differences(old, manifest)
+        diff = [] if _same_prefix(old, manifest, digest) else _differences(old, manifest)
         if explicit_name and old.get("name") != manifest["name"]:
             diff.append(f"name: {old.get('name')!r} -> {manifest['name']!r}")
         if not diff:
@@ -310,6 +343,32 @@ def resolve_run_dir(
     while (out / f"run-{k}").exists():
         k += 1
     return out / f"run-{k}", None
+
+
+def plan_digester(config: SweepConfig, plan: pd.DataFrame) -> Callable[[int], str] | None:
+    """n -> the digest of ``config``'s plan with ``n`` configurations per space (from ``plan``
+    when ``n`` is at most its ``n``, else sampled again); None for a samples table."""
+    if config.samples is not None:
+        return None
+
+    def digest(n: int) -> str:
+        if n <= config.n:
+            return prefix_digest(plan, n)
+        return _plan_digest(plan_sweep(dataclasses.replace(config, n=n)))
+
+    return digest
+
+
+def round_robin(records: Mapping[str, dict[str, Any]]) -> list[str]:
+    """The keys of ``records`` (plan rows) in training order: sample index 0 of every space,
+    then index 1 of every space, and so on (spaces in plan order), so that a sweep stopped
+    early holds as many models of each space, give or take one."""
+    order: dict[str, int] = {}
+    for r in records.values():
+        order.setdefault(r["space"], len(order))
+    return sorted(
+        records, key=lambda k: (int(records[k]["sample_index"]), order[records[k]["space"]])
+    )
 
 
 def pending(
@@ -374,7 +433,9 @@ def describe_plan(
     if out is not None:
         out = check_out_dir(out)
         manifest = build_manifest(config, plan, config.name or out.name)
-        run_dir, old = resolve_run_dir(out, manifest, force_new, config.name is not None)
+        run_dir, old = resolve_run_dir(
+            out, manifest, force_new, config.name is not None, plan_digester(config, plan)
+        )
         if old is not None:
             done = {model_key(*k) for k in res.scan_results(run_dir).keys()} & keys
         state = "resuming this sweep" if old is not None else "a new sweep"

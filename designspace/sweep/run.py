@@ -29,9 +29,11 @@ from designspace.sweep.plan import (
     build_manifest,
     check_out_dir,
     pending,
+    plan_digester,
     plan_records,
     plan_sweep,
     resolve_run_dir,
+    round_robin,
 )
 from designspace.sweep.progress import make_progress
 from designspace.sweep.resources import local_resources, resolve_resources
@@ -150,7 +152,9 @@ def _run_locked(
     """:func:`run_sweep` once the caller holds ``out``'s writer lock."""
     name = config.name or out.name
     manifest = build_manifest(config, plan, name)
-    run_dir, old = resolve_run_dir(out, manifest, force_new, config.name is not None)
+    run_dir, old = resolve_run_dir(
+        out, manifest, force_new, config.name is not None, plan_digester(config, plan)
+    )
     if old is None and run_dir != out:
         name = f"{name}/{run_dir.name}" if config.name is None else name
         manifest["name"] = name
@@ -184,7 +188,7 @@ def _run_locked(
                 records, settings.to_dict(), data_dir, _schema_for(plan), name, display
             )
             job = Job(
-                trials=tuple(TrialSpec(k, v["arch_json"]) for k, v in todo.items()),
+                trials=tuple(TrialSpec(k, todo[k]["arch_json"]) for k in round_robin(todo)),
                 settings=settings.to_dict(),
                 resources=r,
                 placement=placement,
@@ -202,12 +206,24 @@ def _run_locked(
     have = set()
     if len(frame):
         have = set(zip(frame.space, frame.sample_index, frame.arch_id, strict=True))
+        # A folder grown to more configurations than this call's n: only this plan's models.
+        planned = {(r["space"], int(r["sample_index"]), r["arch_id"]) for r in records.values()}
+        keep = [k in planned for k in have_keys(frame)]
+        frame = frame[keep].reset_index(drop=True)
     missing = sum(
         (r["space"], int(r["sample_index"]), r["arch_id"]) not in have for r in records.values()
     )
     if info is not None:
         info["run"] = SweepRun(run_dir, len(records), done_before, counts, missing, stopped)
     return frame
+
+
+def have_keys(frame: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """``(space, sample_index, arch_id)`` of each row of a results frame."""
+    return [
+        (s, int(i), a)
+        for s, i, a in zip(frame.space, frame.sample_index, frame.arch_id, strict=True)
+    ]
 
 
 def _quarantine(run_dir: Path, bad: list[tuple[Path, str]]) -> None:
