@@ -23,6 +23,11 @@ File format (TOML)::
     [placement]                 # optional: executor, cpus_per_trial, gpus_per_trial,
     cpus_per_trial = 1          # max_concurrent
 
+An optional ``budget = "10m"`` (or ``--budget``) makes ``n`` a maximum: the study measures this
+machine's speed on its first round of models and trains as many models per space as fit in
+the budget (:mod:`designspace.budget`), round-robin across spaces, and stops starting models
+when the budget ends; rerunning resumes (with a bigger budget, the same sweep goes on).
+
 Every key is checked when the file is read, before anything starts: its type, unknown keys
 (named with the file and the closest valid key), ``reference`` among ``spaces``, every training
 setting (:meth:`TrainConfig.from_dict`) and the placement (:class:`~designspace.sweep.Placement`).
@@ -30,14 +35,23 @@ setting (:meth:`TrainConfig.from_dict`) and the placement (:class:`~designspace.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from designspace.errors import DesignSpaceError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from designspace.sweep import Placement, SweepConfig
 
 DEMO = "demo"
 REQUIRED = ("name", "spaces", "n", "regime", "out")
@@ -58,6 +72,7 @@ class Study:
     description: str = ""
     train: dict[str, Any] = field(default_factory=dict)
     placement: dict[str, Any] = field(default_factory=dict)
+    budget: str | None = None
 
     def train_config(self):  # -> designspace.trainconfig.TrainConfig
         """The TrainConfig every model of the study is trained with."""
@@ -122,6 +137,14 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
         raise DesignSpaceError(f"{where}: 'seed' must be an integer >= 0, got {data['seed']}")
     if "description" in data:
         _typed(data, "description", (str,), "a string", where)
+    if "budget" in data:
+        from designspace.budget import parse_duration
+
+        _typed(data, "budget", (str,), 'a duration such as "10m"', where)
+        try:
+            parse_duration(data["budget"])
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(f"{where}: 'budget': {exc}") from None
     reference = data.get("reference")
     if reference is not None:
         _typed(data, "reference", (str,), "a space name", where)
@@ -200,13 +223,17 @@ def run_study(
     progress: bool = True,
     placement_overrides: dict[str, Any] | None = None,
     wait: bool = False,
+    budget: float | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Sweep every space of ``study`` (resuming what is already done) and analyze the results.
 
     ``out`` and ``n`` override the study's; ``placement_overrides`` its ``[placement]``
     (e.g. ``{"executor": "local"}``). Results go to ``OUT/`` (the sweep's parquet data set and
     manifest), the analysis to ``OUT/analysis/``. One writer per ``OUT``: another sweep or
-    study writing there is refused, or waited for with ``wait``.
+    study writing there is refused, or waited for with ``wait``. ``budget`` (seconds of
+    training, None: the study's ``budget``, if any): train as many of the ``n`` models per
+    space as fit (:func:`budgeted_sweep`); ``say`` receives its plan lines (default: stdout).
     """
     from designspace.report import analyze
     from designspace.sweep import Placement, SweepConfig, run_sweep
@@ -224,11 +251,153 @@ def run_study(
     )
     placement = Placement(**{**study.placement, **(placement_overrides or {})})
     check_out_dir(out_dir)
+    if budget is None and study.budget is not None:
+        from designspace.budget import parse_duration
+
+        budget = parse_duration(study.budget)
     with out_lock(out_dir, wait=wait, command=f"study {study.name}"):
-        results = run_sweep(config, out_dir, placement, progress=progress, lock=False)
+        if budget is None:
+            results = run_sweep(config, out_dir, placement, progress=progress, lock=False)
+        else:
+            results = budgeted_sweep(
+                config, out_dir, placement, budget, progress=progress, say=say or print
+            )
         report_dir = out_dir / "analysis"
         rep = analyze(
             results, report_dir, by="space", reference=study.reference, sources=[str(out_dir)]
         )
     table = rep.tables.get("comparison")
     return StudyResult(out_dir, report_dir, results, table, rep)
+
+
+def done_rounds(config: SweepConfig, out: Path) -> int:
+    """How many of its first configurations every space of ``config`` already has recorded in
+    ``out`` (0 for a new folder); DesignSpaceError when ``out`` holds a different sweep."""
+    from designspace import results as res
+    from designspace.sweep.plan import (
+        build_manifest,
+        plan_digester,
+        plan_sweep,
+        resolve_run_dir,
+    )
+
+    plan = plan_sweep(config)
+    manifest = build_manifest(config, plan, config.name or out.name)
+    run_dir, old = resolve_run_dir(
+        out, manifest, False, config.name is not None, plan_digester(config, plan)
+    )
+    if old is None:
+        return 0
+    have = {(s, int(i)) for s, i, _ in res.scan_results(run_dir).keys()}
+    rounds = config.n
+    for space in config.spaces:
+        k = 0
+        while k < config.n and (space, k) in have:
+            k += 1
+        rounds = min(rounds, k)
+    return rounds
+
+
+def budgeted_sweep(
+    config: SweepConfig,
+    out: Path,
+    placement: Placement,
+    budget_s: float,
+    *,
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+    trainer: Any = None,
+) -> pd.DataFrame:
+    """Train as many of ``config.n`` models per space as fit in ``budget_s`` seconds; the
+    caller holds ``out``'s writer lock. Returns the results of the first ``n`` per space.
+
+    1. A first round (enough models, round-robin over the spaces, to fill every trial slot)
+       measures this machine's seconds per model at the sweep's concurrency, and the cost of
+       starting a sweep call (:func:`designspace.budget.measure_speed`).
+    2. :func:`designspace.budget.plan_budget` chooses ``n``; the plan and its ETA are printed
+       (``say``) before the rest is trained, with a deadline that ends the budget.
+    A study stopped by the budget is resumable: rerunning continues the same sweep.
+    """
+    from designspace import budget as bud
+    from designspace.sweep import run_sweep
+    from designspace.sweep.resources import local_resources, resolve_resources
+
+    start = time.time()
+    end = start + budget_s
+    spaces = len(config.spaces)
+    done = done_rounds(config, out)
+    if done >= config.n:
+        say(f"all {config.n} models per space are already trained; nothing to train")
+        return run_sweep(config, out, placement, progress=False, lock=False)
+    if placement.address is None:
+        slots = resolve_resources(placement, config.train, local_resources()).concurrency
+    else:
+        slots = spaces
+    first = min(config.n, done + max(1, math.ceil(slots / spaces)))
+    todo = spaces * (first - done)
+    say(
+        f"budget {bud.format_duration(budget_s)}: training ends by {_clock(end)} (no model "
+        f"starts later); first {todo} model(s) ({first - done} per space, {min(slots, todo)} at "
+        f"a time) measure this machine's speed"
+    )
+    info: dict[str, Any] = {}
+    begun = time.time()
+    frame = run_sweep(
+        dataclasses.replace(config, n=first), out, placement, progress=progress, info=info,
+        deadline=max(0.0, end - time.time()), lock=False, trainer=trainer,
+    )  # fmt: skip
+    run = info["run"]
+    times = (
+        [
+            float(t)
+            for k, t in zip(_keys(frame), frame["wall_time_s"], strict=True)
+            if k in run.recorded and t == t  # not NaN (a failed trial)
+        ]
+        if len(frame)
+        else []
+    )
+    if run.stopped_at_deadline or not times:
+        say(
+            f"the budget ended during the first round; {len(frame)} model(s) recorded. Rerun "
+            f"with a bigger --budget to continue (nothing is retrained)"
+        )
+        return frame
+    speed = bud.measure_speed(times, run.concurrency or slots, time.time() - begun)
+    plan = bud.plan_budget(end - time.time(), speed, spaces, first, config.n)
+    more = "" if plan.capped else " (the budget's limit)"
+    say(
+        f"measured: {speed.seconds_per_model:.1f} s per model, {speed.concurrency} at a time "
+        f"({speed.models_per_hour:.0f} models/h), {speed.overhead_s:.0f} s to start a sweep; "
+        f"plan: {plan.n} models per space{more} of at most {config.n}, {plan.new_models} more "
+        f"to train, ETA {bud.format_duration(plan.eta_s)} (~{_clock(time.time() + plan.eta_s)})"
+    )
+    if plan.new_models == 0:
+        return frame
+    frame = run_sweep(
+        dataclasses.replace(config, n=plan.n), out, placement, progress=progress, info=info,
+        deadline=plan.deadline_s, lock=False, trainer=trainer,
+    )  # fmt: skip
+    if info["run"].missing:
+        counts = frame.groupby("space").size().to_dict() if len(frame) else {}
+        shown = ", ".join(f"{s} {counts.get(s, 0)}" for s in config.spaces)
+        say(
+            f"the budget ended before {info['run'].missing} planned model(s) ran; recorded: "
+            f"{shown}. Rerun with a bigger --budget to continue (nothing is retrained)"
+        )
+    return frame
+
+
+def _keys(frame: pd.DataFrame) -> list[str]:
+    from designspace.sweep.plan import model_key
+
+    if not len(frame):
+        return []
+    return [
+        model_key(s, i, a)
+        for s, i, a in zip(frame.space, frame.sample_index, frame.arch_id, strict=True)
+    ]
+
+
+def _clock(t: float) -> str:
+    """A time.time() instant as ``HH:MM:SS UTC``."""
+    return time.strftime("%H:%M:%S UTC", time.gmtime(t))

@@ -7,8 +7,13 @@ created or started.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from designspace.commands.sweep import add_placement_arguments, placement_from_args
+
+# Allowance for the analysis after a budgeted sweep (tables, bootstrap intervals, plots,
+# reports), in seconds: about what the demo's analysis took on the 2-core development machine.
+ANALYSIS_S = 30.0
 
 STUDY_EXAMPLES = """\
 examples:
@@ -18,6 +23,9 @@ examples:
       a smaller copy of it (the first 8 models per space), without Ray
   designspace study my-study.toml --wait
       resume; if another run is writing into the study's folder, wait for it
+  designspace study experiments/fmnist-progression.toml --budget 10m
+      as many of its models per space as fit in 10 minutes of training (round-robin over
+      the spaces); the plan and its ETA are printed first; rerun with a bigger budget to go on
 """
 
 DEMO_EXAMPLES = """\
@@ -26,9 +34,21 @@ examples:
       the demo on a local Ray; results and report in runs/demo (rerun to resume)
   designspace demo --executor local --no-progress > demo.log
       without Ray, one progress line per finished model in the log
-  designspace demo -n 4 --out runs/demo-quick
-      4 models per space instead of 16
+  designspace demo --budget 10m --out runs/demo-10m
+      a bigger demo: as many models per space (up to 24) as fit in 10 minutes of training
+  designspace demo --budget off -n 4 --out runs/demo-quick
+      exactly 4 models per space, however long they take
 """
+
+
+DEMO_DESCRIPTION = (
+    "Sweep AnyNetXA and AnyNetXE on Fashion-MNIST (28 px, 3.6-4.0MF; each model one epoch on "
+    "a 4,000-image subset, validated on 2,000 test images), then compare the spaces and write "
+    "the report. The demo has a budget of 2 minutes of training: it measures this machine's "
+    "speed on its first two models, prints how many models per space (up to 24) fit and when "
+    "it will be done, trains them round-robin, and stops starting models when the budget ends. "
+    "Results go to runs/demo (rerunning resumes; a bigger --budget continues the same sweep)."
+)
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -43,6 +63,13 @@ class _HelpFormatter(argparse.HelpFormatter):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default: the study's 'out')")
     p.add_argument("-n", type=int, help="configurations per space (default: the study's)")
+    p.add_argument(
+        "--budget",
+        metavar="DURATION",
+        help="time for training, e.g. 90s, 10m, 1.5h (or 'off'): measure this machine's speed "
+        "on the first models, train as many of the n models per space as fit, stop starting "
+        "models when it ends (rerun to resume) (default: the study's 'budget', if any)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     add_placement_arguments(p, ray_options=False)
     p.set_defaults(run=run)
@@ -65,10 +92,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(
         "demo",
         help="the main job: a small AnyNetXA vs AnyNetXE study on Fashion-MNIST",
-        description="Sweep 16 models each of AnyNetXA and AnyNetXE (Fashion-MNIST, 28 px, "
-        "3.6-4.0MF; one epoch on a 10,000-image subset, validated on 5,000 test images), then "
-        "compare the spaces and write the report. Results go to runs/demo (rerunning "
-        "resumes).",
+        description=DEMO_DESCRIPTION,
         epilog=DEMO_EXAMPLES,
         formatter_class=_HelpFormatter,
     )
@@ -77,23 +101,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designspace.budget import format_duration, parse_duration
     from designspace.errors import DesignSpaceError
     from designspace.study import load_study, run_study
     from designspace.sweep.plan import check_out_dir
 
     if args.n is not None and args.n <= 0:
         raise DesignSpaceError(f"-n must be positive, got {args.n}")
+    budget = None
+    if args.budget is not None and args.budget.strip().lower() != "off":
+        budget = parse_duration(args.budget)
     study = load_study(args.file)
+    if args.budget is None and study.budget is not None:
+        budget = parse_duration(study.budget)
+    study = dataclasses.replace(study, budget=None)  # decided here: --budget, else the file's
     placement_from_args(args, **study.placement)  # checks the options
     check_out_dir(args.out or study.out)
     overrides = {}
     for key in ("executor", "cpus_per_trial", "gpus_per_trial", "max_concurrent"):
         if getattr(args, key, None) is not None:
             overrides[key] = getattr(args, key)
+    n = args.n or study.n
+    if budget is None:
+        plan = f"n = {n} per space"
+    else:
+        import time
+
+        finish = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + budget + ANALYSIS_S))
+        plan = (
+            f"up to {n} per space, as many as fit in a {format_duration(budget)} budget; ETA "
+            f"{format_duration(budget + ANALYSIS_S)} at most (done by {finish}, analysis included)"
+        )
     print(
-        f"study {study.name}: {', '.join(study.spaces)}; n = {args.n or study.n} per space; "
-        f"regime {study.regime}",
-        flush=True,
+        f"study {study.name}: {', '.join(study.spaces)}; {plan}; regime {study.regime}", flush=True
     )
     result = run_study(
         study,
@@ -102,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         placement_overrides=overrides,
         wait=args.wait,
+        budget=budget,
+        say=lambda line: print(line, flush=True),
     )
     frame = result.results
     ok = int((frame["status"] == "ok").sum()) if len(frame) else 0

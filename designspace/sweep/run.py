@@ -50,7 +50,9 @@ class SweepRun:
 
     ``planned``: models in the plan; ``done_before``: recorded before this call; ``counts``:
     models recorded by this call, by status; ``missing``: planned models without a result
-    now; ``stopped_at_deadline``: the deadline stopped the sweep before every model ran.
+    now; ``stopped_at_deadline``: the deadline stopped the sweep before every model ran;
+    ``recorded``: the keys (``space|sample_index|arch_id``) of the models this call recorded;
+    ``concurrency``: the trials this call could run at once (0 when it ran none).
     """
 
     run_dir: Path
@@ -59,6 +61,8 @@ class SweepRun:
     counts: dict[str, int]
     missing: int
     stopped_at_deadline: bool = False
+    recorded: frozenset[str] = frozenset()
+    concurrency: int = 0
 
 
 def deadline_time(deadline: float | datetime | None) -> float | None:
@@ -168,6 +172,8 @@ def _run_locked(
     done_before = len(records) - len(todo)
     counts: dict[str, int] = {}
     stopped = False
+    recorded: frozenset[str] = frozenset()
+    concurrency = 0
 
     if todo:
         if placement.address is None:  # fail before anything starts
@@ -201,6 +207,8 @@ def _run_locked(
             finally:
                 display.close()
             counts = {k: v for k, v in recorder.counts.items() if v}
+            recorded = frozenset(recorder.recorded)
+            concurrency = r.concurrency
             stopped = job.past_deadline() and len(recorder.recorded) < len(todo)
     frame = res.load_results(run_dir) if data_dir.exists() else plan.iloc[0:0]
     have = set()
@@ -214,7 +222,9 @@ def _run_locked(
         (r["space"], int(r["sample_index"]), r["arch_id"]) not in have for r in records.values()
     )
     if info is not None:
-        info["run"] = SweepRun(run_dir, len(records), done_before, counts, missing, stopped)
+        info["run"] = SweepRun(
+            run_dir, len(records), done_before, counts, missing, stopped, recorded, concurrency
+        )
     return frame
 
 
