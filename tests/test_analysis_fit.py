@@ -1,5 +1,6 @@
 """Fitting the RegNet quantized linear rule: exact rule, recovery with e_fit 0, global optimum
-against an exhaustive search, edge flags."""
+against an exhaustive search (also over a far larger range than the search's provable
+bounds), the exact slope sweep, edge flags."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from designspace.analysis import fit_block_widths, fit_regnet, fit_widths, quantized_widths
+from designspace.analysis import (
+    FitGrid,
+    fit_block_widths,
+    fit_regnet,
+    fit_widths,
+    quantized_widths,
+)
+from designspace.analysis.fit import best_slopes, search_bounds
 from designspace.errors import DesignSpaceError
 
 MODELS = json.loads(
@@ -111,11 +119,70 @@ def test_fit_reaches_a_fit_no_worse_than_exhaustive_search():
 
 
 def test_fits_at_the_grid_limit_are_flagged():
-    zigzag = np.tile([16.0, 1024.0], 4)  # two levels, far apart: wants a huge wm
+    """The upper limits are provable bounds, so a two-level zigzag (which once sat at the
+    wm limit) is not flagged; with the fixed old-style grid (extend=False) it is. The lower
+    wm limit is real: slowly growing widths want wm below 1.05, are flagged, and a grid
+    reaching lower fits them better."""
+    zigzag = np.tile([16.0, 1024.0], 4)
     linear = quantized_widths(16, 48, 30.0, 2.4)
     fits = fit_block_widths([zigzag, linear])
-    assert fits.loc[0, "fit_at_edge"] and not fits.loc[1, "fit_at_edge"]
-    assert fit_widths(linear).at_edge is False
+    assert not fits["fit_at_edge"].any()
+    assert fit_block_widths([zigzag], FitGrid(extend=False)).loc[0, "fit_at_edge"]
+    slow = 512 + 8 * np.arange(8.0)
+    f = fit_widths(slow)
+    assert f.at_edge and f.e_fit > 0.005
+    lower = fit_widths(slow, FitGrid(wm=tuple(np.geomspace(1.005, 8, 60))))
+    assert lower.e_fit < f.e_fit
+    constant = fit_widths([64.0] * 6)  # wm does not matter: undetermined, not at an edge
+    assert constant.e_fit == 0 and not constant.at_edge
+
+
+def _exhaustive(w: np.ndarray, w0s: np.ndarray, wms: np.ndarray, q: int = 8) -> np.ndarray:
+    """min over every distinct slope pattern of e_fit, for each (w0, wm): shape (w0, wm).
+    Slopes: 0, the midpoints between the sorted breakpoints c = (wm^(k - 1/2) - 1) / j of
+    every block j and level k up to the level where w0 wm^k exceeds 64 T, and beyond."""
+    d = w.size
+    out = np.full((w0s.size, wms.size), np.inf)
+    j = np.arange(1, d)
+    for b, wm in enumerate(wms):
+        k = np.arange(1, int(np.ceil(np.log(64 * w.max() / q) / np.log(wm))) + 2)
+        bp = np.unique(((wm ** (k[None, :] - 0.5) - 1) / j[:, None]).ravel())
+        ratio = np.concatenate([[0.0], 0.5 * (bp[1:] + bp[:-1]), [2 * bp[-1]]])
+        pred = quantized_widths(d, w0s[:, None], w0s[:, None] * ratio[None, :], wm, q)
+        out[:, b] = np.abs(np.log(w) - np.log(pred)).mean(-1).min(axis=1)
+    return out
+
+
+def test_search_bounds_suffice_and_the_fit_finds_the_optimum():
+    """Random jagged AnyNet-like widths: an exhaustive search over a far larger range (w0 to
+    4 T, wm to 30 x the bound W) finds nothing better outside the bounds than inside them
+    (the statement of fit.py's docstring), and the fit reaches the exhaustive optimum."""
+    rng = np.random.default_rng(12)
+    for _ in range(6):
+        depths = rng.integers(1, 4, size=4)
+        w = np.maximum(8, np.round(np.exp(rng.uniform(np.log(8), np.log(256), 4)) / 8) * 8)
+        w = np.repeat(w, depths).astype(float)
+        t, wm_hi, wa_hi = (float(x[0]) for x in search_bounds(w[None, :], 8))
+        w0s = np.arange(8.0, 4 * t + 1, 8.0)
+        wms = np.unique(np.concatenate([np.geomspace(1.05, 30 * wm_hi, 240), [wm_hi]]))
+        e = _exhaustive(w, w0s, wms)
+        inside = e[np.ix_(w0s <= t, wms <= wm_hi)].min()
+        assert e.min() >= inside - 1e-12
+        assert fit_widths(w).e_fit <= inside + 1e-9
+        assert wa_hi >= t
+
+
+def test_best_slopes_matches_brute_force_over_slopes():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        w = np.repeat(rng.integers(1, 40, 4) * 8.0, rng.integers(1, 5, 4))
+        t = float(np.ceil(w.max() / 8) * 8)
+        w0s = np.arange(8.0, t + 1, 8.0)
+        wms = np.geomspace(1.1, 12, 7)
+        wa, e = best_slopes(np.log(w), w0s, wms, t, 8)
+        np.testing.assert_allclose(e, _exhaustive(w, w0s, wms), atol=1e-12)
+        pred = quantized_widths(w.size, w0s[:, None], wa, wms[None, :])
+        np.testing.assert_allclose(np.abs(np.log(w) - np.log(pred)).mean(-1), e, atol=1e-12)
 
 
 def test_many_models_fit_exactly():
