@@ -368,10 +368,15 @@ def budgeted_sweep(
     say(
         f"measured: {speed.seconds_per_model:.1f} s per model, {speed.concurrency} at a time "
         f"({speed.models_per_hour:.0f} models/h), {speed.overhead_s:.0f} s to start a sweep; "
-        f"plan: {plan.n} models per space{more} of at most {config.n}, {plan.new_models} more "
+        f"plan: {plan.n} model(s) per space{more} of at most {config.n}, {plan.new_models} more "
         f"to train, ETA {bud.format_duration(plan.eta_s)} (~{_clock(time.time() + plan.eta_s)})"
     )
     if plan.new_models == 0:
+        if not plan.capped:
+            say(
+                f"the budget is spent: {first} model(s) per space recorded. Rerun with a bigger "
+                f"--budget to continue (nothing is retrained)"
+            )
         return frame
     frame = run_sweep(
         dataclasses.replace(config, n=plan.n), out, placement, progress=progress, info=info,

@@ -118,7 +118,7 @@ def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, ray_pla
     assert keys_of(frame) == keys_of(plan_sweep(config)) and set(frame.status) == {"ok"}
     assert lines[0].startswith("budget 1h00m: training ends by")
     assert "first 2 model(s) (1 per space, 2 at a time)" in lines[0]
-    assert "plan: 3 models per space of at most 3, 4 more to train, ETA" in lines[1]
+    assert "plan: 3 model(s) per space of at most 3, 4 more to train, ETA" in lines[1]
     assert done_rounds(config, out) == 3
     before = digest_tree(out / "results")
     # A bigger study resumed with a budget continues the same sweep: nothing retrained.

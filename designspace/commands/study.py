@@ -44,10 +44,11 @@ examples:
 DEMO_DESCRIPTION = (
     "Sweep AnyNetXA and AnyNetXE on Fashion-MNIST (28 px, 3.6-4.0MF; each model one epoch on "
     "a 4,000-image subset, validated on 2,000 test images), then compare the spaces and write "
-    "the report. The demo has a budget of 2 minutes of training: it measures this machine's "
-    "speed on its first two models, prints how many models per space (up to 24) fit and when "
-    "it will be done, trains them round-robin, and stops starting models when the budget ends. "
-    "Results go to runs/demo (rerunning resumes; a bigger --budget continues the same sweep)."
+    "the report. The demo has a budget of 2m30s of training: it prints its ETA, measures this "
+    "machine's speed on its first two models, prints how many models per space (up to 24) fit "
+    "and when they will be done, trains them round-robin, and starts no model after the "
+    "budget. Results go to runs/demo (rerunning resumes; a bigger --budget continues the same "
+    "sweep)."
 )
 
 
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         finish = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + budget + ANALYSIS_S))
         plan = (
             f"up to {n} per space, as many as fit in a {format_duration(budget)} budget; ETA "
-            f"{format_duration(budget + ANALYSIS_S)} at most (done by {finish}, analysis included)"
+            f"{format_duration(budget + ANALYSIS_S)} (done by about {finish}, analysis included)"
         )
     print(
         f"study {study.name}: {', '.join(study.spaces)}; {plan}; regime {study.regime}", flush=True
