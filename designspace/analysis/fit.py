@@ -39,8 +39,10 @@ The search: one coarse grid for all models of a call (:class:`FitGrid`: w0 multi
 geometrically to the largest bounds of the models; a shallower model uses the rule's first d
 blocks), then ``refine`` rounds of a finer local grid in (w0, c = wa / w0, wm), clipped to
 each model's own bounds, around the model's best coarse points in each wm band (<= 3, 3-8,
-> 8) and at the w0 nearest its first width; last, a local search in (w0, wm) with the slope
-solved exactly (:func:`best_slopes`). The search is a heuristic over the provable range: the
+> 8) and at the w0 nearest its first width. The old fixed-grid search (``extend=False``) runs
+as well and each model keeps the better of the two, so the wide fit is never worse than the
+fixed grid's; last, a local search in (w0, wm) with the slope solved exactly
+(:func:`best_slopes`). The search is a heuristic over the provable range: the
 tests compare it with an exhaustive search.
 """
 
@@ -277,10 +279,34 @@ def _fit_same_depth(
         wm_ratio = wm_ratio**0.25
     e_fit = _exact_errors(log_w[owner], w0, w0 * c, wm, grid.q)
     pick = np.argmin(e_fit.reshape(m, k), axis=1) + np.arange(m) * k
-    w0, wa, wm, e_fit = w0[pick], w0[pick] * c[pick], wm[pick], e_fit[pick]
-    if grid.extend:
-        w0, wa, wm, e_fit = _polish(log_w, w0, wa, wm, e_fit, t, wm_lo, wm_cap, grid)
-    return w0, wa, wm, e_fit
+    return w0[pick], w0[pick] * c[pick], wm[pick], e_fit[pick]
+
+
+def _fixed(grid: FitGrid) -> FitGrid:
+    """The same grid without extension: the old fixed-grid search."""
+    return FitGrid(
+        grid.w0, grid.wa, grid.wm, grid.q, grid.starts, grid.refine, grid.keep_starts, False
+    )
+
+
+def _fit_group(
+    widths: np.ndarray, grid: FitGrid, coarse: _Coarse, coarse_fixed: _Coarse | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit every row of ``widths`` (M, d). With ``extend``: the wide search and the old
+    fixed-grid search (``coarse_fixed``) both run, each model keeps the better of the two, and
+    :func:`_polish` searches around it with the slope solved exactly, so the result is never
+    worse than the fixed grid's."""
+    w0, wa, wm, e_fit = _fit_same_depth(widths, grid, coarse)
+    if not grid.extend:
+        return w0, wa, wm, e_fit
+    if coarse_fixed is not None:
+        f0, fa, fm, fe = _fit_same_depth(widths, _fixed(grid), coarse_fixed)
+        take = fe < e_fit
+        w0, wa, wm, e_fit = (
+            np.where(take, b, a) for a, b in ((w0, f0), (wa, fa), (wm, fm), (e_fit, fe))
+        )
+    t, wm_cap, _ = search_bounds(widths, grid.q)
+    return _polish(np.log(widths), w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid)
 
 
 def best_slopes(
@@ -349,7 +375,8 @@ def _polish(
     grid: FitGrid,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Local search in (w0, wm) around each model's fit with the slope solved exactly."""
-    for span in (_ratio_step(grid.wm), _ratio_step(grid.wm) ** 0.25):
+    step = _ratio_step(grid.wm)
+    for span in (step, step**0.25):
         for i in range(w0.size):
             c0 = np.maximum(w0[i] + grid.q * np.arange(-2, 3), grid.q)
             cm = np.clip(wm[i] * span ** np.linspace(-1, 1, 33), wm_lo, wm_cap[i])
@@ -382,7 +409,8 @@ def fit_widths(widths: Sequence[float], grid: FitGrid | None = None) -> RegNetFi
     if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0):
         raise DesignSpaceError("fit_widths needs a non-empty list of positive block widths")
     grid = grid or FitGrid()
-    w0, wa, wm, e = _fit_same_depth(w[None, :], grid, _make_coarse([w], grid))
+    fixed = _make_coarse([w], _fixed(grid)) if grid.extend else None
+    w0, wa, wm, e = _fit_group(w[None, :], grid, _make_coarse([w], grid), fixed)
     pred = quantized_widths(w.size, w0[0], wa[0], wm[0], grid.q).astype(int)
     edge = bool(at_edge(w[None, :], w0, wa, wm, e, grid)[0])
     return RegNetFit(float(w0[0]), float(wa[0]), float(wm[0]), float(e[0]), pred, edge)
@@ -456,9 +484,10 @@ def fit_block_widths(
     if not arrays:
         return pd.DataFrame(columns=["fit_w0", "fit_wa", "fit_wm", "e_fit", "fit_at_edge"])
     coarse = _make_coarse(arrays, grid)
+    fixed = _make_coarse(arrays, _fixed(grid)) if grid.extend else None
     for idx in by_depth.values():
         stacked = np.stack([arrays[i] for i in idx])
-        w0, wa, wm, e = _fit_same_depth(stacked, grid, coarse)
+        w0, wa, wm, e = _fit_group(stacked, grid, coarse, fixed)
         out[idx] = np.column_stack([w0, wa, wm, e])
         edge[idx] = at_edge(stacked, w0, wa, wm, e, grid)
     frame = pd.DataFrame(out, columns=["fit_w0", "fit_wa", "fit_wm", "e_fit"])
