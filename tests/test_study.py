@@ -98,3 +98,33 @@ def test_run_study_sweeps_and_writes_the_report(tmp_path):
     table = result.comparison
     assert list(table.index) == ["AnyNetXA", "AnyNetXE"] and (table["n"] == 3).all()
     assert not (result.results_dir / ".designspace.lock").exists()
+
+
+def test_a_budgeted_study_prints_its_eta_first_and_resumes_bigger(tmp_path):
+    from sweep_support import run_cli
+
+    study = tmp_path / "experiments" / "b.toml"
+    study.parent.mkdir()
+    study.write_text(
+        'name = "b"\nspaces = ["AnyNetXA", "AnyNetXE"]\nn = 2\nregime = "fashion-mnist"\n'
+        'out = "results/b"\nbudget = "1h"\n[train]\nmax_steps = 3\nsubset = 256\n'
+        "val_subset = 100\nbatch_size = 32\n"
+    )
+    r = run_cli("study", str(study), "--executor", "local", "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("study b: AnyNetXA, AnyNetXE; up to 2 per space, as many as fit")
+    assert "budget; ETA 1h00m (done by about" in lines[0]
+    assert lines[1].startswith("budget 1h00m: training ends by")
+    assert "plan: 2 model(s) per space of at most 2, 2 more to train" in lines[2]
+    frame = pd.read_parquet(tmp_path / "results" / "b" / "results")
+    assert len(frame) == 4
+    # A bigger n resumes the same sweep (nothing retrained); --budget off trains exactly n.
+    r = run_cli("study", str(study), "-n", "3", "--budget", "off", "--executor", "local",
+                "--no-progress")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "n = 3 per space" in r.stdout.splitlines()[0]
+    again = pd.read_parquet(tmp_path / "results" / "b" / "results")
+    assert len(again) == 6 and (again.attempt == 1).all()
+    old = again.merge(frame[["arch_id", "finished_at"]], on="arch_id", suffixes=("", "_old"))
+    assert len(old) == 4 and (old.finished_at == old.finished_at_old).all()
