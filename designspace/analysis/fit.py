@@ -41,9 +41,13 @@ blocks), then ``refine`` rounds of a finer local grid in (w0, c = wa / w0, wm), 
 each model's own bounds, around the model's best coarse points in each wm band (<= 3, 3-8,
 > 8) and at the w0 nearest its first width. The old fixed-grid search (``extend=False``) runs
 as well and each model keeps the better of the two, so the wide fit is never worse than the
-fixed grid's; last, a local search in (w0, wm) with the slope solved exactly
-(:func:`best_slopes`). The search is a heuristic over the provable range: the
-tests compare it with an exhaustive search.
+fixed grid's. Then a scan of each model's whole wm range (steps of 2%, from the lower
+limit to W) at w0 equal to each of its distinct widths (+- q), with the slope solved exactly
+(:func:`best_slopes`): block 0 always predicts w0, so the best w0 usually sits at one of the
+model's own widths, and this scan finds optima whose basins the coarse grid's starts miss.
+Last, a local search in (w0, wm) with the slope solved exactly. The search is not proven
+global in (w0, wm): the tests compare it with a brute force over every w0 <= T, 1500 wm
+values and the exact slope (equal on every random model tried; on the committed studies too).
 """
 
 from __future__ import annotations
@@ -306,7 +310,41 @@ def _fit_group(
             np.where(take, b, a) for a, b in ((w0, f0), (wa, fa), (wm, fm), (e_fit, fe))
         )
     t, wm_cap, _ = search_bounds(widths, grid.q)
-    return _polish(np.log(widths), w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid)
+    log_w = np.log(widths)
+    w0, wa, wm, e_fit = _own_widths(log_w, w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid.q)
+    return _polish(log_w, w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid)
+
+
+def _own_widths(
+    log_w: np.ndarray,
+    w0: np.ndarray,
+    wa: np.ndarray,
+    wm: np.ndarray,
+    e_fit: np.ndarray,
+    t: np.ndarray,
+    wm_lo: float,
+    wm_cap: np.ndarray,
+    q: int,
+    ratio: float = 1.02,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A further start for every model: w0 at each of its distinct widths (+- q), wm over
+    its whole range in steps of ``ratio``, the slope solved exactly (:func:`best_slopes`).
+    Block 0 always predicts w0, so w0 usually sits at one of the model's own widths; this
+    catches optima that the coarse grid's starts miss."""
+    for i in range(w0.size):
+        own = np.unique(np.round(np.exp(log_w[i]) / q) * q)
+        c0 = np.unique(np.clip((own[:, None] + q * np.arange(-1, 2)).ravel(), q, t[i]))
+        n = max(2, int(np.ceil(np.log(wm_cap[i] / wm_lo) / np.log(ratio))) + 1)
+        cm = np.geomspace(wm_lo, wm_cap[i], n)
+        for lo in range(0, n, 8):
+            pa, pe = best_slopes(log_w[i], c0, cm[lo : lo + 8], float(t[i]), q)
+            a, b = np.unravel_index(int(np.argmin(pe)), pe.shape)
+            if pe[a, b] < e_fit[i] - 1e-12:
+                w0[i], wa[i], wm[i] = c0[a], pa[a, b], cm[lo + b]
+                e_fit[i] = _exact_errors(
+                    log_w[i : i + 1], w0[i : i + 1], wa[i : i + 1], wm[i : i + 1], q
+                )[0]
+    return w0, wa, wm, e_fit
 
 
 def best_slopes(
@@ -347,7 +385,7 @@ def best_slopes(
     )
     order = np.argsort(bp, axis=1, kind="stable")
     bp = np.take_along_axis(bp, order, axis=1)  # (B, n)
-    delta = np.take_along_axis(delta, np.broadcast_to(order, delta.shape), axis=2)
+    delta = delta[:, np.arange(order.shape[0])[:, None], order]
     total = base[..., None] + np.cumsum(delta, axis=2)
     nxt = np.concatenate([bp[:, 1:], np.full((bp.shape[0], 1), np.inf)], axis=1)
     # a state exists on (bp_i, bp_i+1) when that interval is not empty; states past the
