@@ -49,7 +49,7 @@ from designspace.datasets import (
     IMAGE_SUFFIXES,
     DataConfig,
     get_dataset,
-    list_image_folder,
+    image_folder_splits,
     require_root,
 )
 from designspace.errors import DesignSpaceError
@@ -412,15 +412,7 @@ def load_imagefolder(
     folder names of ``train/``; ``val/`` must not have classes that ``train/`` lacks.
     """
     root = Path(root)
-    splits = {}
-    for split in ("train", "val"):
-        d = root / split
-        if not d.is_dir():
-            raise DesignSpaceError(
-                f"ImageFolder tree {root} has no {split}/ folder; expected "
-                f"{root}/train/<class>/<image> and {root}/val/<class>/<image>"
-            )
-        splits[split] = list_image_folder(d)
+    splits = image_folder_splits(root)
     train_files, classes = splits["train"]
     val_files, val_classes = splits["val"]
     extra = sorted(set(val_classes) - set(classes))

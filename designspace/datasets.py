@@ -35,6 +35,7 @@ __all__ = [
     "DatasetSpec",
     "dataset_facts",
     "get_dataset",
+    "image_folder_splits",
     "list_image_folder",
     "register_dataset",
     "unregister_dataset",
@@ -322,11 +323,13 @@ def require_root(data: DataConfig) -> Path | None:
     return Path(data.data_root)
 
 
-def count_image_folder(root: Path) -> tuple[int, int, int]:
-    """(train images, val images, classes) of ``root/{train,val}/<class>/<image>``, counted the
-    way :mod:`designspace.data` loads them (classes are ``train/``'s class folders)."""
-    counts = []
-    classes: list[str] = []
+def image_folder_splits(
+    root: Path,
+) -> dict[str, tuple[list[tuple[Path, str]], list[str]]]:
+    """``{"train": (files, classes), "val": (files, classes)}`` of an ImageFolder tree
+    ``root/{train,val}/<class>/<image>`` (files listed, not read); DesignSpaceError naming the
+    missing split folder."""
+    splits = {}
     for split in ("train", "val"):
         d = root / split
         if not d.is_dir():
@@ -334,11 +337,15 @@ def count_image_folder(root: Path) -> tuple[int, int, int]:
                 f"ImageFolder tree {root} has no {split}/ folder; expected "
                 f"{root}/train/<class>/<image> and {root}/val/<class>/<image>"
             )
-        files, names = list_image_folder(d)
-        counts.append(len(files))
-        if split == "train":
-            classes = names
-    return counts[0], counts[1], len(classes)
+        splits[split] = list_image_folder(d)
+    return splits
+
+
+def count_image_folder(root: Path) -> tuple[int, int, int]:
+    """(train images, val images, classes) of ``root/{train,val}/<class>/<image>``, counted the
+    way :mod:`designspace.data` loads them (classes are ``train/``'s class folders)."""
+    splits = image_folder_splits(root)
+    return len(splits["train"][0]), len(splits["val"][0]), len(splits["train"][1])
 
 
 def dataset_facts(data: DataConfig) -> DatasetFacts:
