@@ -47,7 +47,7 @@ def test_shift_definition_and_top_mask():
 
 def test_stability_columns_and_bad_input():
     data = make_results(("AnyNetXA",), n=60, seed=4)
-    feats = add_features(data, fit=True, grid=FitGrid(starts=1, refine=2))
+    feats = add_features(data, fit=True, grid=FitGrid(ratio=1.06, beam=2, fine=21))
     p = preferences(feats, ["depth", "wm"], n_perm=200, n_boot=500, seeds=(0, 1, 2))
     assert list(p["column"]) == ["depth", "wm"]
     assert (p["best_min"] <= p["best_max"]).all() and (p["low_min"] <= p["range_low"]).all()

@@ -16,7 +16,7 @@ from designspace.analysis import (
 from designspace.analysis.rules import holm
 from designspace.errors import DesignSpaceError
 
-FAST_GRID = FitGrid(starts=1, refine=2)
+FAST_GRID = FitGrid(ratio=1.06, beam=2, fine=21)
 
 
 def frame(groups: dict[str, np.ndarray]) -> pd.DataFrame:

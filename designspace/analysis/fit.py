@@ -29,34 +29,35 @@ among predictions >= T the smallest fits best. Then
    none, so no prediction moves away from its width. As w0 * wm^(L - 1) < T, that bound is
    below T * sqrt(wm).
 
-So no e_fit outside [q, T] x [0, T sqrt(W)] x (1, W] beats the best inside it, and a fit
-cannot be stopped by these upper limits: ``fit_at_edge`` flags only fits that a wm below
-the lower limit (1.05) would improve (:func:`at_edge`). ``tests/test_analysis_fit.py`` checks
-the statement against an exhaustive search over a far larger range.
+So no e_fit outside [q, T] x [0, T sqrt(W)] x [wm_lo, W] beats the best inside it: the upper
+limits never stop a fit, and ``fit_at_edge`` flags only fits that a wm below the lower limit
+``wm_lo`` (1.05) would improve (:func:`at_edge`).
 
-The search: one coarse grid for all models of a call (:class:`FitGrid`: w0 multiples of q, wa
->= 0 down to the smallest slope that matters, wm from 1.05; wm, wa and w0 extended
-geometrically to the largest bounds of the models; a shallower model uses the rule's first d
-blocks), then ``refine`` rounds of a finer local grid in (w0, c = wa / w0, wm), clipped to
-each model's own bounds, around the model's best coarse points in each wm band (<= 3, 3-8,
-> 8) and at the w0 nearest its first width. The old fixed-grid search (``extend=False``) runs
-as well and each model keeps the better of the two, so the wide fit is never worse than the
-fixed grid's. Then a scan of each model's whole wm range (steps of 2%, from the lower
-limit to W) at w0 equal to each of its distinct widths (+- q), with the slope solved exactly
-(:func:`best_slopes`): block 0 always predicts w0, so the best w0 usually sits at one of the
-model's own widths, and this scan finds optima whose basins the coarse grid's starts miss.
-Last, a local search in (w0, wm) with the slope solved exactly. The search is not proven
-global in (w0, wm): the tests compare it with a brute force over every w0 <= T, 1500 wm
-values and the exact slope (equal on every random 4-stage model tried). Known misses (a
-brute force with 2000 wm values does better on 1 of 70 fmnist-small-progression and 5 of 120
-fmnist-exercises models, by up to 0.015): an optimum with w0 not near any of the model's
-widths (only block 0 at level 0), or a wm window narrower than the 2% scan step.
+**The slope is solved exactly** (:func:`best_slopes`): for fixed (w0, wm) the levels depend
+on c = wa / w0 only, block j moves up one level at c = (wm^(k - 1/2) - 1) / j, and a sweep
+through the sorted breakpoints gives e_fit on every interval of c (item 3 ends the sweep).
+
+**The search over (w0, wm).** With the slope exact, e_fit is a piecewise-constant function of
+(w0, wm) whose cells can be narrow (a cell ends where some w0 * wm^k / q crosses a half-integer,
+i.e. where a predicted width changes, or where two slope breakpoints swap). Block 0 always
+predicts w0, and the optimum typically predicts some of the model's own widths exactly, so
+
+1. *scan*: w0 at each of the model's own widths (rounded to q) +- ``offsets`` q and at
+   q .. ``small`` q, x wm over [wm_lo, W] in steps of ``ratio`` (2%);
+2. *beam*: the ``beam`` best cells of the scan (distinct wm) are searched again on a grid
+   ``fine`` times finer (w0 +- q);
+3. *polish*: around the best, w0 +- 2q x wm within a factor 1.08 (33 values).
+
+Every e_fit returned is recomputed from its (w0, wa, wm) with :func:`quantized_widths`. The
+search is not proven global in (w0, wm); ``tests/test_analysis_fit.py`` compares it with a
+brute force over every w0 <= T and 1500 wm values (exact slopes), and
+``benchmarks/bench_analysis.py`` reports how often a dense brute force does better.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,9 @@ from designspace.regnet import quantized_widths
 __all__ = [
     "FitGrid",
     "RegNetFit",
+    "at_edge",
+    "best_slopes",
+    "dense_search",
     "fit_block_widths",
     "fit_regnet",
     "fit_widths",
@@ -75,52 +79,43 @@ __all__ = [
     "search_bounds",
 ]
 
-
-def _default_w0() -> tuple[float, ...]:
-    return tuple(range(8, 257, 8)) + (320, 384, 448, 512, 640, 768, 1024)
-
-
-def _default_wa() -> tuple[float, ...]:
-    return (0.0, *np.geomspace(1.0, 512.0, 24).round(3).tolist())
-
-
-def _default_wm() -> tuple[float, ...]:
-    return tuple(np.geomspace(1.05, 8.0, 28).round(4).tolist())
+# the polish step's window around the best of the beam: wm within a factor 1.08 (33 values),
+# w0 within 2 q
+_POLISH_SPAN = 1.08
 
 
 @dataclass(frozen=True)
 class FitGrid:
-    """The coarse search grid (w0 in channels, wa in channels per block, wm > 1) and quantum q.
+    """Settings of the (w0, wm) search (module docstring); the slope is always exact.
 
-    Defaults cover DDS's RegNet space (w0 < 256, wa < 256, 1.5 <= wm <= 3) and beyond it
-    (w0 to 1024, wa to 512, wm from 1.05 to 8); with ``extend`` (default) the wm, wa and w0
-    values are extended geometrically (same ratio) up to the provable bounds of the models
-    fitted together (:func:`search_bounds`, module docstring), so the upper limits never
-    decide a fit. The ``starts`` best
-    grid points of each model are refined by ``refine`` rounds of a local grid (w0 in steps of
-    q, wa and wm 4x finer each round, staying inside the grid's wa and wm ranges).
+    ``q``: the width quantum (channels). ``wm_lo``: the lower limit of wm (> 1; the upper
+    limits are provable, see :func:`search_bounds`). ``ratio``: the wm step of the scan.
+    ``offsets``: w0 is tried at each of the model's own widths +- 0..offsets x q; ``small``:
+    and at q .. small x q. ``beam``: scan cells searched again on a grid ``fine`` points per
+    2 x ``ratio`` span. Coarser settings (e.g. ``FitGrid(ratio=1.06, beam=2, fine=21)``)
+    are faster and may miss narrow optima.
     """
 
-    w0: tuple[float, ...] = field(default_factory=_default_w0)
-    wa: tuple[float, ...] = field(default_factory=_default_wa)
-    wm: tuple[float, ...] = field(default_factory=_default_wm)
     q: int = 8
-    starts: int = 8
-    refine: int = 6
-    keep_starts: int = 3
-    extend: bool = True
+    wm_lo: float = 1.05
+    ratio: float = 1.02
+    offsets: int = 2
+    small: int = 4
+    beam: int = 8
+    fine: int = 61
 
     def __post_init__(self) -> None:
-        if min(self.w0) <= 0 or min(self.wa) < 0 or min(self.wm) <= 1 or self.q < 1:
-            raise DesignSpaceError("FitGrid needs w0 > 0, wa >= 0, wm > 1 and q >= 1")
-        if self.starts < 1 or self.refine < 0:
-            raise DesignSpaceError("FitGrid needs starts >= 1 and refine >= 0")
+        if self.q < 1 or not self.wm_lo > 1 or not self.ratio > 1:
+            raise DesignSpaceError("FitGrid needs q >= 1, wm_lo > 1 and ratio > 1")
+        if self.offsets < 0 or self.small < 0 or self.beam < 0 or self.fine < 3:
+            raise DesignSpaceError("FitGrid needs offsets, small, beam >= 0 and fine >= 3")
 
 
 @dataclass(frozen=True)
 class RegNetFit:
-    """Best (w0, wa, wm) for one model, its fit error, the predicted per-block widths, and
-    whether wm or wa sits at the search grid's limit (``at_edge``)."""
+    """Best (w0, wa, wm) for one model (w0 and wa in channels), its fit error, the predicted
+    per-block widths, and whether a wm below the search's lower limit fits better
+    (``at_edge``)."""
 
     w0: float
     wa: float
@@ -143,218 +138,12 @@ def search_bounds(widths: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray, n
     return t, wm_hi, t * np.sqrt(wm_hi)
 
 
-def _extend(values: Sequence[float], upper: float, ratio: float | None = None) -> np.ndarray:
-    """The positive grid ``values`` continued geometrically to ``upper`` (by ``ratio``,
-    default the grid's largest ratio)."""
-    v = np.sort(np.asarray(values, dtype=float))
-    top = v[-1]
-    if top >= upper:
-        return v
-    ratio = ratio or _ratio_step(v)
-    n = int(np.ceil(np.log(upper / top) / np.log(ratio)))
-    return np.concatenate([v, top * ratio ** np.arange(1, n + 1)])
-
-
-def _log_widths_grid(d: int, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, q: int) -> np.ndarray:
-    """log of the rule's widths (:func:`designspace.regnet.quantized_widths`) on arrays that
-    broadcast together; the block axis is appended last."""
-    return np.log(quantized_widths(d, w0, wa, wm, q))
-
-
-def _coarse_grid(
-    grid: FitGrid, d: int, t: np.ndarray, wm_cap: np.ndarray, wa_cap: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Coarse points (w0, wa, wm, c = wa / w0), flattened, for models up to depth ``d``.
-
-    The grid's own (w0, wa, wm) values, and with ``extend``: wm continued geometrically to
-    the largest wm bound (ratio at least 1.2 beyond the base grid: refinement settles wm),
-    wa continued to the largest wa bound and down to the smallest slope that moves any block
-    off level 0 (q (sqrt(min wm) - 1) / (d - 1)), w0 continued to the largest T."""
-    g0, ga, gm = (np.asarray(v, dtype=float) for v in (grid.w0, grid.wa, grid.wm))
-    if grid.extend:
-        gm = _extend(gm, float(wm_cap.max()), max(_ratio_step(gm), 1.2))
-        g0 = np.unique(np.round(_extend(g0, float(t.max())) / grid.q) * grid.q)
-        g0 = g0[g0 <= max(t.max(), grid.q)]
-        pos = ga[ga > 0]
-        if d > 1 and pos.size:
-            wa_lo = grid.q * (np.sqrt(gm.min()) - 1) / (d - 1)
-            if wa_lo < pos.min():
-                n = int(np.ceil(np.log(pos.min() / wa_lo) / np.log(2.0)))
-                pos = np.concatenate([pos.min() * 0.5 ** np.arange(n, 0, -1), pos])
-            pos = _extend(pos, float(wa_cap.max()))
-        ga = np.concatenate([[0.0], pos])
-    p0, pa, pm = (v.ravel() for v in np.meshgrid(g0, ga, gm, indexing="ij"))
-    return p0, pa, pm, pa / p0
-
-
-@dataclass(frozen=True)
-class _Coarse:
-    """The coarse grid shared by all models of one call: points (w0, wa, wm, c) and the log
-    widths of the rule at them for the largest depth (a shallower model uses a prefix)."""
-
-    p0: np.ndarray
-    pa: np.ndarray
-    pm: np.ndarray
-    pc: np.ndarray
-    log_p: np.ndarray  # (G, d_max), float32
-
-
-def _make_coarse(arrays: list[np.ndarray], grid: FitGrid) -> _Coarse:
-    d_max = max(w.size for w in arrays)
-    bounds = [search_bounds(w[None, :], grid.q) for w in arrays]
-    t, wm_cap, wa_cap = (np.array([b[i][0] for b in bounds]) for i in range(3))
-    p0, pa, pm, pc = _coarse_grid(grid, d_max, t, wm_cap, wa_cap)
-    log_p = _log_widths_grid(d_max, p0, pa, pm, grid.q).astype(np.float32)
-    return _Coarse(p0, pa, pm, pc, log_p)
-
-
-def _fit_same_depth(
-    widths: np.ndarray, grid: FitGrid, coarse: _Coarse
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit every row of ``widths`` (M, d); returns w0, wa, wm, e_fit arrays of length M."""
-    m, d = widths.shape
-    log_w = np.log(widths)
-    t, wm_cap, wa_cap = search_bounds(widths, grid.q)
-    if not grid.extend:
-        wm_cap = np.full(m, float(max(grid.wm)))
-        wa_cap = np.full(m, float(max(grid.wa)))
-    p0, pm, pc = coarse.p0, coarse.pm, coarse.pc
-    log_p = np.ascontiguousarray(coarse.log_p[:, :d])  # (G, d): the rule's first d blocks
-    # starts: the best coarse points in each wm band (small, DDS-like, large wm), so that a
-    # large extended range cannot crowd out the others, plus the best points at the w0
-    # nearest the model's first width (the rule reproduces w0 as the first block width)
-    bands = [b for b in (pm <= 3.0, (pm > 3.0) & (pm <= 8.0), pm > 8.0) if b.any()]
-    g0 = np.unique(p0)
-    near = g0[np.argmin(np.abs(widths[:, :1] - g0[None, :]), axis=1)]
-    k_own = min(max(1, grid.starts // 2), int(np.sum(p0 == g0[0])))
-    sizes = [min(grid.starts if i == 0 else k_own, int(b.sum())) for i, b in enumerate(bands)]
-    sizes.append(k_own)
-    k = sum(sizes)
-    starts = np.empty((m, k), dtype=int)
-    chunk = max(1, int(4e6 // log_p.size))
-    lw32 = log_w.astype(np.float32)
-    for lo in range(0, m, chunk):
-        e = np.abs(lw32[lo : lo + chunk, None, :] - log_p[None]).mean(axis=-1)
-        masks = [*bands, p0[None, :] == near[lo : lo + chunk, None]]
-        col = 0
-        for mask, size in zip(masks, sizes, strict=True):
-            part = np.where(mask, e, np.inf)
-            starts[lo : lo + chunk, col : col + size] = np.argpartition(part, size - 1, axis=1)[
-                :, :size
-            ]
-            col += size
-    # refine the k best coarse points of every model: rows are (model, start) pairs; the
-    # slope is refined as c = wa / w0, so a step in w0 keeps the level pattern
-    owner = np.repeat(np.arange(m), k)
-    w0, c, wm = p0[starts.ravel()], pc[starts.ravel()], pm[starts.ravel()]
-    c_ratio, wm_ratio = _ratio_step(grid.wa), _ratio_step(grid.wm)
-    wm_lo = min(grid.wm)
-    c_small = (np.sqrt(wm_lo) - 1) / max(d - 1, 1)
-    small = np.concatenate([[0.0], np.geomspace(c_small / 2, c_small * c_ratio, 8)])
-    for round_ in range(grid.refine):
-        if round_ == grid.keep_starts:
-            # after keep_starts rounds only each model's best start goes on
-            e = _exact_errors(log_w[owner], w0, w0 * c, wm, grid.q)
-            pick = np.argmin(e.reshape(m, k), axis=1) + np.arange(m) * k
-            w0, c, wm, owner, k = w0[pick], c[pick], wm[pick], np.arange(m), 1
-        # w0 stays a multiple of q (as in DDS); c and wm steps shrink 4x per round
-        c0 = np.maximum(w0[:, None] + grid.q * np.arange(-2, 3)[None, :], grid.q)
-        oc = np.geomspace(1 / c_ratio, c_ratio, 9)
-        # c = 0 (constant widths) has no scale to multiply: explore small slopes instead
-        cc = np.where(c[:, None] > 0, c[:, None] * oc[None, :], small[None, :])
-        cm = np.clip(
-            wm[:, None] * wm_ratio ** np.linspace(-1, 1, 9)[None, :],
-            wm_lo,
-            wm_cap[owner][:, None],
-        )
-        rows = w0.size
-        best = np.empty(rows, dtype=int)
-        step = max(1, int(4e6 // (c0.shape[1] * 81 * d)))
-        for lo in range(0, rows, step):
-            sl = slice(lo, lo + step)
-            wa_sl = np.minimum(c0[sl, :, None] * cc[sl, None, :], wa_cap[owner[sl]][:, None, None])
-            lp = _log_widths_grid(
-                d, c0[sl, :, None, None], wa_sl[..., None], cm[sl, None, None, :], grid.q
-            )
-            e = np.abs(log_w[owner[sl]][:, None, None, None, :] - lp).mean(axis=-1)
-            best[sl] = np.argmin(e.reshape(e.shape[0], -1), axis=1)
-        i0, ic, im = np.unravel_index(best, (c0.shape[1], 9, 9))
-        idx = np.arange(rows)
-        w0, wm = c0[idx, i0], cm[idx, im]
-        c = np.minimum(cc[idx, ic], wa_cap[owner] / w0)
-        c_ratio = c_ratio**0.25
-        wm_ratio = wm_ratio**0.25
-    e_fit = _exact_errors(log_w[owner], w0, w0 * c, wm, grid.q)
-    pick = np.argmin(e_fit.reshape(m, k), axis=1) + np.arange(m) * k
-    return w0[pick], w0[pick] * c[pick], wm[pick], e_fit[pick]
-
-
-def _fixed(grid: FitGrid) -> FitGrid:
-    """The same grid without extension: the old fixed-grid search."""
-    return FitGrid(
-        grid.w0, grid.wa, grid.wm, grid.q, grid.starts, grid.refine, grid.keep_starts, False
-    )
-
-
-def _fit_group(
-    widths: np.ndarray, grid: FitGrid, coarse: _Coarse, coarse_fixed: _Coarse | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit every row of ``widths`` (M, d). With ``extend``: the wide search and the old
-    fixed-grid search (``coarse_fixed``) both run, each model keeps the better of the two, and
-    :func:`_polish` searches around it with the slope solved exactly, so the result is never
-    worse than the fixed grid's."""
-    w0, wa, wm, e_fit = _fit_same_depth(widths, grid, coarse)
-    if not grid.extend:
-        return w0, wa, wm, e_fit
-    if coarse_fixed is not None:
-        f0, fa, fm, fe = _fit_same_depth(widths, _fixed(grid), coarse_fixed)
-        take = fe < e_fit
-        w0, wa, wm, e_fit = (
-            np.where(take, b, a) for a, b in ((w0, f0), (wa, fa), (wm, fm), (e_fit, fe))
-        )
-    t, wm_cap, _ = search_bounds(widths, grid.q)
-    log_w = np.log(widths)
-    w0, wa, wm, e_fit = _own_widths(log_w, w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid.q)
-    return _polish(log_w, w0, wa, wm, e_fit, t, min(grid.wm), wm_cap, grid)
-
-
-def _own_widths(
-    log_w: np.ndarray,
-    w0: np.ndarray,
-    wa: np.ndarray,
-    wm: np.ndarray,
-    e_fit: np.ndarray,
-    t: np.ndarray,
-    wm_lo: float,
-    wm_cap: np.ndarray,
-    q: int,
-    ratio: float = 1.02,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A further start for every model: w0 at each of its distinct widths (+- q), wm over
-    its whole range in steps of ``ratio``, the slope solved exactly (:func:`best_slopes`).
-    Block 0 always predicts w0, so w0 usually sits at one of the model's own widths; this
-    catches optima that the coarse grid's starts miss."""
-    for i in range(w0.size):
-        own = np.unique(np.round(np.exp(log_w[i]) / q) * q)
-        c0 = np.unique(np.clip((own[:, None] + q * np.arange(-1, 2)).ravel(), q, t[i]))
-        n = max(2, int(np.ceil(np.log(wm_cap[i] / wm_lo) / np.log(ratio))) + 1)
-        cm = np.geomspace(wm_lo, wm_cap[i], n)
-        for lo in range(0, n, 8):
-            pa, pe = best_slopes(log_w[i], c0, cm[lo : lo + 8], float(t[i]), q)
-            a, b = np.unravel_index(int(np.argmin(pe)), pe.shape)
-            if pe[a, b] < e_fit[i] - 1e-12:
-                w0[i], wa[i], wm[i] = c0[a], pa[a, b], cm[lo + b]
-                e_fit[i] = _exact_errors(
-                    log_w[i : i + 1], w0[i : i + 1], wa[i : i + 1], wm[i : i + 1], q
-                )[0]
-    return w0, wa, wm, e_fit
-
-
 def best_slopes(
     log_w: np.ndarray, w0: np.ndarray, wm: np.ndarray, t: float, q: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact minimum of e_fit over the slope for every pair of ``w0`` (A,) x ``wm`` (B,) of
-    one model (log widths ``log_w``); returns (wa, e_fit) arrays of shape (A, B).
+    one model (log widths ``log_w``, natural log of channels); returns (wa, e_fit) arrays of
+    shape (A, B), wa in channels per block.
 
     With w0 and wm fixed, the levels s_j depend on c = wa / w0 only and block j moves up one
     level at c = (wm^(k - 1/2) - 1) / j; sweeping c through the sorted breakpoints changes
@@ -378,83 +167,131 @@ def best_slopes(
     c_stop = wm ** (lvl - 0.5) - 1  # (A, B)
     n_lvl = int((lvl + np.ceil(np.log(d - 1) / lw) + 1).max())
     k = np.arange(1, n_lvl + 1)
+    # the error of a block at a level depends on its width only: computed per distinct width
+    widths, width_id = np.unique(log_w[1:], return_inverse=True)
     v = np.log(np.round(w0[..., None] * wm[..., None] ** np.arange(n_lvl + 1) / q) * q)
-    err = np.abs(log_w[None, None, 1:, None] - v[:, :, None, :])  # (A, B, d - 1, levels + 1)
-    delta = (err[..., 1:] - err[..., :-1]).reshape(*base.shape, -1)
+    err = np.abs(widths[None, None, :, None] - v[:, :, None, :])  # (A, B, U, levels + 1)
+    step = np.diff(err, axis=-1).reshape(*base.shape, -1)  # block of width u moves to level k
     j = np.arange(1, d)
     # the breakpoints and their order depend on wm only: sorted once per wm
     bp = ((wm[0, :, None, None] ** (k[None, None, :] - 0.5) - 1) / j[None, :, None]).reshape(
         wm.shape[1], -1
     )
+    source = (width_id[:, None] * n_lvl + (k - 1)[None, :]).ravel()
     order = np.argsort(bp, axis=1, kind="stable")
     bp = np.take_along_axis(bp, order, axis=1)  # (B, n)
-    delta = delta[:, np.arange(order.shape[0])[:, None], order]
-    total = base[..., None] + np.cumsum(delta, axis=2)
+    index = np.broadcast_to(source[order][None], (step.shape[0], *order.shape))
+    total = np.cumsum(np.take_along_axis(step, index, axis=2), axis=2)
+    total += base[..., None]
     nxt = np.concatenate([bp[:, 1:], np.full((bp.shape[0], 1), np.inf)], axis=1)
     # a state exists on (bp_i, bp_i+1) when that interval is not empty; states past the
     # sweep's end are no better than the one just after it
     ok = (nxt > bp * (1 + 1e-12))[None] & (bp[None] <= c_stop[..., None] * (1 + 1e-12))
-    total = np.where(ok, total, np.inf)
+    total[~ok] = np.inf
     i = np.argmin(total, axis=2)
     e = np.take_along_axis(total, i[..., None], axis=2)[..., 0]
-    lo = np.take_along_axis(np.broadcast_to(bp, total.shape), i[..., None], axis=2)[..., 0]
-    hi = np.take_along_axis(np.broadcast_to(nxt, total.shape), i[..., None], axis=2)[..., 0]
+    cols = np.arange(bp.shape[0])[None, :]
+    lo, hi = bp[cols, i], nxt[cols, i]
     c = np.where(np.isfinite(hi), 0.5 * (lo + hi), lo * 1.001)
     zero = base <= e
     return np.where(zero, 0.0, w0 * c), np.where(zero, base, e) / d
-
-
-def _polish(
-    log_w: np.ndarray,
-    w0: np.ndarray,
-    wa: np.ndarray,
-    wm: np.ndarray,
-    e_fit: np.ndarray,
-    t: np.ndarray,
-    wm_lo: float,
-    wm_cap: np.ndarray,
-    grid: FitGrid,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Local search in (w0, wm) around each model's fit with the slope solved exactly."""
-    step = _ratio_step(grid.wm)
-    for span in (step, step**0.25):
-        for i in range(w0.size):
-            c0 = np.maximum(w0[i] + grid.q * np.arange(-2, 3), grid.q)
-            cm = np.clip(wm[i] * span ** np.linspace(-1, 1, 33), wm_lo, wm_cap[i])
-            pa, pe = best_slopes(log_w[i], c0, cm, float(t[i]), grid.q)
-            a, b = np.unravel_index(int(np.argmin(pe)), pe.shape)
-            if pe[a, b] < e_fit[i] - 1e-12:
-                w0[i], wa[i], wm[i] = c0[a], pa[a, b], cm[b]
-                e_fit[i] = _exact_errors(
-                    log_w[i : i + 1], w0[i : i + 1], wa[i : i + 1], wm[i : i + 1], grid.q
-                )[0]
-    return w0, wa, wm, e_fit
 
 
 def _exact_errors(
     log_w: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, q: int
 ) -> np.ndarray:
     """e_fit of each row's own (w0, wa, wm), computed with :func:`quantized_widths`."""
-    pred = quantized_widths(log_w.shape[1], w0, wa, wm, q)
+    pred = quantized_widths(log_w.shape[-1], w0, wa, wm, q)
     return np.abs(log_w - np.log(pred)).mean(axis=-1)
 
 
-def _ratio_step(values: Sequence[float]) -> float:
-    v = np.sort(np.asarray([x for x in values if x > 0], dtype=float))
-    return float(np.max(v[1:] / v[:-1])) if v.size > 1 else 2.0
+class _Best:
+    """The best (w0, wa, wm, e_fit) of one model seen so far."""
+
+    def __init__(self, log_w: np.ndarray, q: int) -> None:
+        self.log_w, self.q = log_w, q
+        self.w0, self.wa, self.wm, self.e = float(q), 0.0, 2.0, np.inf
+
+    def offer(self, w0: np.ndarray, wm: np.ndarray, wa: np.ndarray, e: np.ndarray) -> None:
+        """Take the best cell of an (A, B) evaluation of :func:`best_slopes` if it is better."""
+        a, b = np.unravel_index(int(np.argmin(e)), e.shape)
+        if e[a, b] < self.e - 1e-12:
+            self.w0, self.wa, self.wm = float(w0[a]), float(wa[a, b]), float(wm[b])
+            self.e = float(_exact_errors(self.log_w, self.w0, self.wa, self.wm, self.q))
 
 
-def fit_widths(widths: Sequence[float], grid: FitGrid | None = None) -> RegNetFit:
-    """Fit the quantized linear rule to one model's per-block widths (channels)."""
+def _chunks(wm: np.ndarray, spread: float = 1.3, most: int = 32) -> list[slice]:
+    """Consecutive slices of the sorted ``wm`` values for one :func:`best_slopes` call each.
+    Its cost follows the largest level count, about 1 / log(wm), so a slice spans at most a
+    factor ``spread`` in log(wm) (and ``most`` values)."""
+    out, lo = [], 0
+    lw = np.log(wm)
+    while lo < wm.size:
+        hi = lo + 1
+        while hi < wm.size and hi - lo < most and lw[hi] <= spread * lw[lo]:
+            hi += 1
+        out.append(slice(lo, hi))
+        lo = hi
+    return out
+
+
+def _fit_one(log_w: np.ndarray, grid: FitGrid) -> tuple[float, float, float, float]:
+    """Search (w0, wm) for one model (module docstring: scan, beam, polish); returns
+    (w0, wa, wm, e_fit)."""
+    q = grid.q
+    t, wm_hi, _ = (float(x[0]) for x in search_bounds(np.exp(log_w)[None, :], q))
+    best = _Best(log_w, q)
+    if log_w.size == 1 or wm_hi <= grid.wm_lo:
+        w0 = np.clip(np.round(np.exp(log_w[:1]) / q) * q, q, t)
+        best.offer(w0, np.array([2.0]), *best_slopes(log_w, w0, np.array([2.0]), t, q))
+        return best.w0, best.wa, best.wm, best.e
+    own = np.unique(np.round(np.exp(log_w) / q) * q)
+    near = (own[:, None] + q * np.arange(-grid.offsets, grid.offsets + 1)[None, :]).ravel()
+    w0 = np.unique(np.clip(np.concatenate([near, q * np.arange(1, grid.small + 1)]), q, t))
+    n = max(2, int(np.ceil(np.log(wm_hi / grid.wm_lo) / np.log(grid.ratio))) + 1)
+    wm = np.geomspace(grid.wm_lo, wm_hi, n)
+    scan = np.empty((w0.size, n))
+    for part in _chunks(wm):
+        wa, e = best_slopes(log_w, w0, wm[part], t, q)
+        scan[:, part] = e
+        best.offer(w0, wm[part], wa, e)
+    # the beam: best scan cells with distinct wm (a cell's neighbours in wm are skipped)
+    taken = np.zeros(n, dtype=bool)
+    cells = []
+    for flat in np.argsort(scan, axis=None):
+        if len(cells) == grid.beam:
+            break
+        a, b = divmod(int(flat), n)
+        if not taken[b]:
+            taken[max(b - 1, 0) : b + 2] = True
+            cells.append((w0[a], wm[b]))
+    offsets = np.linspace(-1, 1, grid.fine)
+    for c0, cm in cells:
+        f0 = np.unique(np.clip(c0 + q * np.arange(-1, 2), q, t))
+        fm = np.clip(cm * grid.ratio**offsets, grid.wm_lo, wm_hi)
+        best.offer(f0, fm, *best_slopes(log_w, f0, fm, t, q))
+    f0 = np.unique(np.clip(best.w0 + q * np.arange(-2, 3), q, t))
+    fm = np.clip(best.wm * _POLISH_SPAN ** np.linspace(-1, 1, 33), grid.wm_lo, wm_hi)
+    best.offer(f0, fm, *best_slopes(log_w, f0, fm, t, q))
+    return best.w0, best.wa, best.wm, best.e
+
+
+def dense_search(
+    widths: Sequence[float], n_wm: int = 1500, q: int = 8, wm_lo: float = 1.05
+) -> tuple[float, float, float, float]:
+    """The reference the search stands in for: every w0 <= T (multiples of q) x ``n_wm`` wm
+    values from ``wm_lo`` to the model's bound W (geometric), the slope solved exactly by
+    :func:`best_slopes`. Returns (w0, wa, wm, e_fit). Slow (seconds per deep model): for
+    tests, benchmarks and ``experiments/fit_check.py``."""
     w = np.asarray(widths, dtype=float)
-    if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0):
-        raise DesignSpaceError("fit_widths needs a non-empty list of positive block widths")
-    grid = grid or FitGrid()
-    fixed = _make_coarse([w], _fixed(grid)) if grid.extend else None
-    w0, wa, wm, e = _fit_group(w[None, :], grid, _make_coarse([w], grid), fixed)
-    pred = quantized_widths(w.size, w0[0], wa[0], wm[0], grid.q).astype(int)
-    edge = bool(at_edge(w[None, :], w0, wa, wm, e, grid)[0])
-    return RegNetFit(float(w0[0]), float(wa[0]), float(wm[0]), float(e[0]), pred, edge)
+    _check(w, "dense_search")
+    log_w = np.log(w)
+    t, wm_hi, _ = (float(x[0]) for x in search_bounds(w[None, :], q))
+    w0 = np.arange(q, t + 1, q, dtype=float)
+    best = _Best(log_w, q)
+    for wm in np.array_split(np.geomspace(wm_lo, max(wm_hi, wm_lo * 1.001), n_wm), -(-n_wm // 25)):
+        best.offer(w0, wm, *best_slopes(log_w, w0, wm, t, q))
+    return best.w0, best.wa, best.wm, best.e
 
 
 def at_edge(
@@ -465,73 +302,68 @@ def at_edge(
     e_fit: np.ndarray,
     grid: FitGrid,
 ) -> np.ndarray:
-    """True where the search range, not the data, stopped a fit. With ``grid.extend``
-    (default) the upper limits of wm and wa are provably never binding (module docstring), so
-    only the lower wm limit can: a fit is flagged when its wm lies within one coarse step of
-    that limit AND a wm below the limit (8 values from 1.01 to it, w0 within 2 q of the
-    fit's, the slope solved exactly by :func:`best_slopes`) fits strictly better. A fit whose
-    plateau merely reaches the limit, or whose predictions do not depend on wm at all (e.g.
-    constant widths, wa = 0), is not flagged: there the range decided nothing. Without
-    ``extend`` the old rule applies to both limits of the fixed grid: wm within half a coarse
-    step of a limit, or moving wm to a limit (or wa to its upper limit) fits as well.
-    ``widths`` (M, d)."""
+    """True where the search range, not the data, stopped a fit (``widths`` (M, d)). The
+    upper limits of wm and wa are provably never binding (module docstring), so only the
+    lower wm limit can be: a fit is flagged when its wm lies within one scan step of that
+    limit AND a wm below it (8 values from 1.01 to the limit, w0 within 2 q of the fit's,
+    the slope solved exactly by :func:`best_slopes`) fits strictly better. A fit whose
+    predictions do not depend on wm (e.g. constant widths, wa = 0) is not flagged."""
     widths = np.asarray(widths, dtype=float)
     w0, wa, wm, e_fit = (np.asarray(x, dtype=float) for x in (w0, wa, wm, e_fit))
     log_w = np.log(widths)
     d = widths.shape[1]
-    lo = min(grid.wm)
-    step = _ratio_step(grid.wm)
     u = 1 + (wa / w0)[:, None] * np.arange(d)[None, :]
     free = np.all(np.round(np.log(u) / np.log(wm)[:, None]) == 0, axis=1)
-    if not grid.extend:
-        half, hi = np.sqrt(step), max(grid.wm)
-        edge = (wm <= lo * half) | (wm >= hi / half)
-        for alt_wa, alt_wm in (
-            (wa, np.full_like(wm, lo)),
-            (wa, np.full_like(wm, hi)),
-            (np.full_like(wa, max(grid.wa)), wm),
-        ):
-            edge |= _exact_errors(log_w, w0, alt_wa, alt_wm, grid.q) <= e_fit + 1e-12
-        return edge & ~free
     edge = np.zeros(w0.size, dtype=bool)
-    probe = np.geomspace(1.01, lo, 9)[:-1] if lo > 1.01 else np.array([])
+    lo = grid.wm_lo
+    if lo <= 1.01:
+        return edge
+    probe = np.geomspace(1.01, lo, 9)[:-1]
     t = search_bounds(widths, grid.q)[0]
-    for i in np.flatnonzero((wm <= lo * step) & ~free):
-        if probe.size == 0:
-            break
+    for i in np.flatnonzero((wm <= lo * grid.ratio) & ~free):
         c0 = np.maximum(w0[i] + grid.q * np.arange(-2, 3), grid.q)
         _, e = best_slopes(log_w[i], c0, probe, float(t[i]), grid.q)
         edge[i] = e.min() < e_fit[i] - 1e-12
     return edge
 
 
+def _check(widths: np.ndarray, what: str) -> None:
+    if widths.ndim != 1 or widths.size == 0 or np.any(~np.isfinite(widths)) or np.any(widths <= 0):
+        raise DesignSpaceError(f"{what}: block widths must be a non-empty list of positive numbers")
+
+
+def fit_widths(widths: Sequence[float], grid: FitGrid | None = None) -> RegNetFit:
+    """Fit the quantized linear rule to one model's per-block widths (channels)."""
+    w = np.asarray(widths, dtype=float)
+    _check(w, "fit_widths")
+    grid = grid or FitGrid()
+    w0, wa, wm, e = _fit_one(np.log(w), grid)
+    pred = quantized_widths(w.size, w0, wa, wm, grid.q).astype(int)
+    edge = bool(at_edge(w[None, :], [w0], [wa], [wm], [e], grid)[0])
+    return RegNetFit(w0, wa, wm, e, pred, edge)
+
+
 def fit_block_widths(
     widths: Sequence[Sequence[float]], grid: FitGrid | None = None
 ) -> pd.DataFrame:
-    """Fit many models' per-block widths at once (all share one coarse grid).
+    """Fit many models' per-block widths (channels), one search per model.
 
     Returns columns fit_w0, fit_wa, fit_wm, e_fit, fit_at_edge (bool, see :func:`at_edge`),
     one row per input model in order.
     """
     grid = grid or FitGrid()
+    columns = ["fit_w0", "fit_wa", "fit_wm", "e_fit"]
     arrays = [np.asarray(w, dtype=float) for w in widths]
-    out = np.full((len(arrays), 4), np.nan)
+    for i, w in enumerate(arrays):
+        _check(w, f"model {i}")
+    out = np.array([_fit_one(np.log(w), grid) for w in arrays]).reshape(-1, 4)
+    frame = pd.DataFrame(out, columns=columns)
     edge = np.zeros(len(arrays), dtype=bool)
     by_depth: dict[int, list[int]] = {}
     for i, w in enumerate(arrays):
-        if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0):
-            raise DesignSpaceError(f"model {i}: block widths must be positive numbers")
         by_depth.setdefault(w.size, []).append(i)
-    if not arrays:
-        return pd.DataFrame(columns=["fit_w0", "fit_wa", "fit_wm", "e_fit", "fit_at_edge"])
-    coarse = _make_coarse(arrays, grid)
-    fixed = _make_coarse(arrays, _fixed(grid)) if grid.extend else None
     for idx in by_depth.values():
-        stacked = np.stack([arrays[i] for i in idx])
-        w0, wa, wm, e = _fit_group(stacked, grid, coarse, fixed)
-        out[idx] = np.column_stack([w0, wa, wm, e])
-        edge[idx] = at_edge(stacked, w0, wa, wm, e, grid)
-    frame = pd.DataFrame(out, columns=["fit_w0", "fit_wa", "fit_wm", "e_fit"])
+        edge[idx] = at_edge(np.stack([arrays[i] for i in idx]), *out[idx].T, grid)
     frame["fit_at_edge"] = edge
     return frame
 
@@ -540,8 +372,8 @@ def fit_regnet(data: pd.DataFrame, grid: FitGrid | None = None) -> pd.DataFrame:
     """Fit the RegNet rule to every row of a results table (uses its depths/widths lists).
 
     Returns a DataFrame indexed like ``data`` with fit_w0, fit_wa, fit_wm, e_fit and
-    fit_at_edge. All rows
-    are fitted (the status filter is the caller's business: the fit is about architectures).
+    fit_at_edge. All rows are fitted (the status filter is the caller's business: the fit is
+    about architectures).
     """
     if len(data) == 0:
         raise DesignSpaceError("fit_regnet: the results are empty")
