@@ -222,3 +222,44 @@ def test_fit_equals_a_dense_exhaustive_search_on_random_widths():
         pred = quantized_widths(w.size, f.fit_w0, f.fit_wa, f.fit_wm)
         assert f.e_fit == pytest.approx(np.abs(np.log(w) - np.log(pred)).mean(), abs=1e-12)
     assert fits.loc[0, "e_fit"] == pytest.approx(0.04258, abs=1e-4)
+
+
+def test_threads_do_not_change_the_fit():
+    rng = np.random.default_rng(9)
+    widths = [np.repeat(rng.integers(1, 40, 4) * 8.0, rng.integers(1, 6, 4)) for _ in range(12)]
+    one = fit_block_widths(widths, workers=1)
+    pd.testing.assert_frame_equal(one, fit_block_widths(widths, workers=3))
+    with pytest.raises(DesignSpaceError, match="workers"):
+        fit_block_widths(widths, workers=0)
+
+
+def test_per_w0_wm_bound_loses_nothing():
+    """fit.py's item 4: for each w0, no wm above U(w0) fits better than the best wm in
+    [1.05, U(w0)], whose dominating points p_m = max(1.01 z_m, wm_T) are evaluated too."""
+    from designspace.analysis.fit import _wm_upper, _z_levels
+
+    rng = np.random.default_rng(4)
+    checked = 0
+    for it in range(24):
+        d = rng.integers(1, 17 if it % 2 else 5, 4)
+        w = np.repeat(np.maximum(8, np.round(np.exp(rng.uniform(2.1, 6.9, 4)) / 8) * 8), d)
+        t, wm_hi, _ = (float(x[0]) for x in search_bounds(w[None, :], 8))
+        w0s = np.arange(8.0, t + 1, 8.0)[::3]
+        upper = _wm_upper(w0s, w.size, t, 8, 1.05, np.inf)
+        wms = np.geomspace(1.05, 3 * wm_hi, 300)
+        e = np.concatenate(
+            [best_slopes(np.log(w), w0s, part, t, 8)[1] for part in np.array_split(wms, 12)],
+            axis=1,
+        )
+        for a, w0 in enumerate(w0s):
+            beyond = e[a, wms > upper[a]]
+            if beyond.size == 0:
+                continue
+            pivots = np.maximum(1.01 * _z_levels(w.size), (t - 4) / w0 * (1 + 1e-9))
+            pivots = np.unique(pivots[(pivots >= 1.05) & (pivots <= upper[a])])
+            inside = e[a, wms <= upper[a]]
+            if pivots.size:
+                inside = np.concatenate([inside, best_slopes(np.log(w), [w0], pivots, t, 8)[1][0]])
+            assert beyond.min() >= inside.min() - 1e-12
+            checked += 1
+    assert checked > 100

@@ -182,14 +182,16 @@ def best_slopes(
     k = np.arange(1, n_lvl + 1)
     # the error of a block at a level depends on its width only: computed per distinct width
     widths, width_id = np.unique(log_w[1:], return_inverse=True)
-    v = np.log(np.round(w0[..., None] * wm[..., None] ** np.arange(n_lvl + 1) / q) * q)
+    # levels far past a column's sweep end can overflow when one call mixes small and large
+    # wm: widths are capped (finite steps, never reached) and breakpoints become inf (last)
+    with np.errstate(over="ignore"):
+        grow = np.minimum(w0[..., None] * wm[..., None] ** np.arange(n_lvl + 1), 1e300)
+        bp = (wm[0, :, None, None] ** (k[None, None, :] - 0.5) - 1) / np.arange(1, d)[None, :, None]
+    v = np.log(np.round(grow / q) * q)
     err = np.abs(widths[None, None, :, None] - v[:, :, None, :])  # (A, B, U, levels + 1)
     step = np.diff(err, axis=-1).reshape(*base.shape, -1)  # block of width u moves to level k
-    j = np.arange(1, d)
     # the breakpoints and their order depend on wm only: sorted once per wm
-    bp = ((wm[0, :, None, None] ** (k[None, None, :] - 0.5) - 1) / j[None, :, None]).reshape(
-        wm.shape[1], -1
-    )
+    bp = bp.reshape(wm.shape[1], -1)
     source = (width_id[:, None] * n_lvl + (k - 1)[None, :]).ravel()
     order = np.argsort(bp, axis=1, kind="stable")
     bp = np.take_along_axis(bp, order, axis=1)  # (B, n)
