@@ -54,14 +54,15 @@ predicts w0, and the optimum typically predicts some of the model's own widths e
 
 1. *scan*: w0 at each of the model's own widths (rounded to q) +- ``offsets`` q and at
    q .. ``small`` q, x wm over [wm_lo, U(w0)] in steps of ``ratio`` (2%);
-2. *beam*: the ``beam`` best cells of the scan (distinct wm) are searched again on a grid
-   ``fine`` times finer (w0 +- q);
+2. *beam*: the ``beam`` best cells of the scan (distinct wm) are searched again with
+   ``fine`` wm values across the cell's two neighbouring scan steps (61: 30x finer), w0 +- q;
 3. *polish*: around the best, w0 +- 2q x wm within a factor 1.08 (33 values).
 
 Every e_fit returned is recomputed from its (w0, wa, wm) with :func:`quantized_widths`. The
 search is not proven global in (w0, wm); ``tests/test_analysis_fit.py`` compares it with a
-brute force over every w0 <= T and 1500 wm values (exact slopes), and
-``benchmarks/bench_analysis.py`` reports how often a dense brute force does better.
+brute force over every w0 <= T and 1500 wm values (exact slopes, :func:`dense_search`),
+``benchmarks/bench_analysis.py`` times both, and ``experiments/fit_check.py`` counts the
+committed studies' architectures on which the brute force does better.
 """
 
 from __future__ import annotations
