@@ -9,7 +9,7 @@ models the brute force finds a lower e_fit and by how much (the search can also 
 the brute force's wm grid misses cells narrower than its step). Resumable: rows already in
 ``models.csv`` are kept.
 
-Run (about 15 minutes on 2 cores for the three committed studies):
+Run (about 3 minutes on 2 cores for the 984 architectures of the three committed studies):
     python experiments/fit_check.py
 Writes ``--out`` (default results/fit-check): models.csv (one row per distinct profile:
 study, depth d, widths, e_fit of both and their parameters) and summary.md.
