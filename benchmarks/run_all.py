@@ -9,8 +9,6 @@ machine can make a baseline look several times slower than it is.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import subprocess
 import sys
@@ -23,14 +21,8 @@ RESULT = re.compile(r"^RESULT\s+(.*)$")
 
 def machine() -> str:
     """A one-line description of this machine (CPU model, cores, accelerator)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from designspace.machine import describe_cpu
+
     gpu = "no GPU"
     try:
         import torch
@@ -39,7 +31,7 @@ def machine() -> str:
             gpu = torch.cuda.get_device_name(0)
     except ImportError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {gpu}"
+    return f"{describe_cpu()}, {gpu}"
 
 
 def parse(line: str) -> dict[str, str]:

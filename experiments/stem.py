@@ -153,30 +153,6 @@ def check_settings(path: Path, settings: dict[str, Any]) -> None:
         )
 
 
-# --------------------------------------------------------------------------- machine
-def cpu_info() -> dict[str, Any]:
-    """CPU model name and whether the avx512f / avx2 flags are present (from /proc/cpuinfo;
-    the flags are None where that file does not exist)."""
-    model, flags = None, None
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "model name" and model is None:
-            model = value.strip()
-        elif key == "flags" and flags is None:
-            flags = set(value.split())
-    return {
-        "model": model or platform.processor() or platform.machine(),
-        "avx512f": None if flags is None else "avx512f" in flags,
-        "avx2": None if flags is None else "avx2" in flags,
-        "cpus": os.cpu_count(),
-    }
-
-
 # --------------------------------------------------------------------------- statistics
 def _nan_to_none(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -431,6 +407,7 @@ def run(args: argparse.Namespace, command: str) -> int:
 
     from designspace.complexity import complexity
     from designspace.datasets import check_subsets, dataset_facts
+    from designspace.machine import cpu_info
     from designspace.trainconfig import TrainConfig
 
     if len(set(args.seeds)) != len(args.seeds):

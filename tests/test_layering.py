@@ -38,6 +38,7 @@ PURE_MODULES = (
     "designspace.archfile",
     "designspace.datasets",
     "designspace.trainconfig",
+    "designspace.machine",
 )
 # Sweep planning: the sweep package itself, its configuration and plan modules (plan*.py),
 # which must work (dry run, resume) without torch or ray.
