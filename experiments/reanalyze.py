@@ -72,19 +72,24 @@ def fmt_rule(r: pd.Series) -> tuple[str, str, str, str]:
     return v, p, eff, f"{r['n_from']} + {r['n_to']}"
 
 
+def steps(data: pd.DataFrame) -> tuple[object, pd.DataFrame]:
+    """The comparison against AnyNetXA (all pairs, Holm) and the nested steps (by rule)."""
+    from designspace.analysis import compare, nested_rules
+
+    cmp = compare(data, reference="AnyNetXA", n_boot=N_BOOT, seed=SEED)
+    return cmp, nested_rules(data, n_boot=N_BOOT, seed=SEED).set_index("rule")
+
+
 def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
     from designspace.analysis import (
         add_features,
-        compare,
         load_results,
-        nested_rules,
         observational_rules,
         preferences,
     )
 
     data = load_results(path)
-    cmp = compare(data, reference="AnyNetXA", n_boot=N_BOOT, seed=SEED)
-    nested = nested_rules(data, n_boot=N_BOOT, seed=SEED).set_index("rule")
+    cmp, nested = steps(data)
     feats = add_features(data)
     obs = observational_rules(feats, n_boot=N_BOOT, seed=SEED)
     prefs = preferences(feats, seed=SEED)
@@ -175,6 +180,7 @@ def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
     return rows, {
         "pairs": cmp.pairs,
         "nested": nested.reset_index(),
+        "steps": (cmp.pairs, nested),
         "observational": obs,
         "preferences": prefs,
     }
@@ -216,11 +222,11 @@ CLAIMS = (
 )
 
 
-def claim_cell(cmp: object, nested: pd.DataFrame, what: object) -> str:
+def claim_cell(pairs: pd.DataFrame, nested: pd.DataFrame, what: object) -> str:
     """One study's evidence on one claim: verdict, effect with adjusted interval, adjusted p
     (and TOST for the 'costs nothing' steps), n."""
     if isinstance(what, tuple):
-        r = pair_row(cmp.pairs, *what)
+        r = pair_row(pairs, *what)
         return (
             f"{r['verdict']}: median {r['median_diff']:+.4f} [{r['median_diff_low']:+.4f}, "
             f"{r['median_diff_high']:+.4f}], Holm p {r['p_adjusted']:.2g} (n {r['n_a']} + "
@@ -236,16 +242,12 @@ def claim_cell(cmp: object, nested: pd.DataFrame, what: object) -> str:
     return text + f" (n {r['n_from']} + {r['n_to']})"
 
 
-def regimes(paths: dict[str, Path]) -> str:
-    """The paper's claims in each study (columns), from the nested steps and the pairs."""
-    from designspace.analysis import compare, load_results, nested_rules
-
-    cols = {}
-    for name, path in paths.items():
-        data = load_results(path)
-        cmp = compare(data, reference="AnyNetXA", n_boot=N_BOOT, seed=SEED)
-        nested = nested_rules(data, n_boot=N_BOOT, seed=SEED).set_index("rule")
-        cols[name] = [claim_cell(cmp, nested, what) for _, what, _ in CLAIMS]
+def regimes(studies: dict[str, tuple[pd.DataFrame, pd.DataFrame]]) -> str:
+    """The paper's claims in each study (columns) from its (pairs, nested steps) tables."""
+    cols = {
+        name: [claim_cell(pairs, nested, what) for _, what, _ in CLAIMS]
+        for name, (pairs, nested) in studies.items()
+    }
     head = "| the paper's claim | " + " | ".join(cols) + " |\n"
     head += "|---" * (len(cols) + 1) + "|\n"
     body = "\n".join(
@@ -263,11 +265,9 @@ def table(rows: list[tuple]) -> str:
     return head + "\n".join("| " + " | ".join(map(str, r)) + " |" for r in rows) + "\n"
 
 
-def load_n(path: Path) -> str:
-    """Models per space of a results folder ("100", or "60-61" while a study is unfinished)."""
-    from designspace.analysis import load_results
-
-    counts = load_results(path).groupby("space").size()
+def per_space(pairs: pd.DataFrame) -> str:
+    """Models per space in a pairs table ("100", or "60-61" while a study is unfinished)."""
+    counts = pd.concat([pairs["n_a"], pairs["n_b"]])
     lo, hi = int(counts.min()), int(counts.max())
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
@@ -278,13 +278,16 @@ def main() -> int:
     args = ap.parse_args()
     prog, ptabs = progression(ROOT / "results/fmnist-progression/results")
     exer, etabs = exercises(ROOT / "results/fmnist-exercises/results")
-    small = ROOT / "results/fmnist-small-progression/results"
-    n_small = load_n(small)
+    from designspace.analysis import load_results
+
+    small, small_nested = steps(load_results(ROOT / "results/fmnist-small-progression/results"))
     claims = regimes(
         {
-            "28 px, stride-2 stem (stages 7/4/2/1 px), 48 per space": ROOT
-            / "results/fmnist-progression/results",
-            f"28 px, stride-1 stem (stages 14/7/4/2 px), {n_small} per space": small,
+            "28 px, stride-2 stem (stages 7/4/2/1 px), 48 per space": ptabs["steps"],
+            f"28 px, stride-1 stem (stages 14/7/4/2 px), {per_space(small.pairs)} per space": (
+                small.pairs,
+                small_nested,
+            ),
         }
     )
     text = (
