@@ -164,15 +164,6 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
-def welch_df(a: Sequence[float], b: Sequence[float]) -> float:
-    """Welch-Satterthwaite degrees of freedom of the difference of the means of a and b."""
-    import numpy as np
-
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    den = va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)
-    return float((va + vb) ** 2 / den) if den > 0 else float("nan")
-
-
 def welch(small: Sequence[float], simple: Sequence[float]) -> dict[str, float]:
     """Mean(small) - mean(simple) with Welch's 95% t interval, df, t and two-sided p.
 
@@ -192,16 +183,8 @@ def welch(small: Sequence[float], simple: Sequence[float]) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = stats.ttest_ind(small, simple, equal_var=False)
-        df = float(getattr(res, "df", welch_df(small, simple)))
-        if hasattr(res, "confidence_interval"):
-            ci = res.confidence_interval(0.95)
-            low, high = float(ci.low), float(ci.high)
-        else:  # older scipy: the interval by hand
-            se = math.sqrt(
-                np.var(small, ddof=1) / len(small) + np.var(simple, ddof=1) / len(simple)
-            )
-            half = float(stats.t.ppf(0.975, df)) * se
-            low, high = out["estimate"] - half, out["estimate"] + half
+        ci = res.confidence_interval(0.95)
+    low, high, df = float(ci.low), float(ci.high), float(res.df)
     out.update(low=low, high=high, df=df, t=float(res.statistic), p=float(res.pvalue))
     return out
 
@@ -222,13 +205,8 @@ def paired(small: Sequence[float], simple: Sequence[float]) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = stats.ttest_rel(small, simple)
-        df = float(len(d) - 1)
-        if hasattr(res, "confidence_interval"):
-            ci = res.confidence_interval(0.95)
-            low, high = float(ci.low), float(ci.high)
-        else:
-            half = float(stats.t.ppf(0.975, df)) * float(d.std(ddof=1)) / math.sqrt(len(d))
-            low, high = out["estimate"] - half, out["estimate"] + half
+        ci = res.confidence_interval(0.95)
+    low, high, df = float(ci.low), float(ci.high), float(res.df)
     out.update(low=low, high=high, df=df, t=float(res.statistic), p=float(res.pvalue))
     return out
 
