@@ -23,10 +23,10 @@ def main() -> int:
         print("bench_cuda_graph: no CUDA device here; nothing measured (run it on a GPU machine)")
         return 0
     warnings.simplefilter("error", RuntimeWarning)
-    from designspace.data import load_data
-    from designspace.named import get_model
-    from designspace.sampling import sample
-    from designspace.train import TrainConfig, train
+    from designspace.core.named import get_model
+    from designspace.core.sampling import sample
+    from designspace.training.data import load_data
+    from designspace.training.train import TrainConfig, train
 
     name = torch.cuda.get_device_name()
     base = TrainConfig(epochs=1, subset=10000, val_subset=2000, device="cuda")

@@ -170,12 +170,12 @@ def model_pool(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """``n`` models, round-robin over (regime, space) so that every prefix is a balanced mix.
 
     Each entry: ``id`` (0..n-1, the position), ``space``, ``regime``, ``arch`` (JSON text of
-    the sampled :class:`~designspace.arch.Architecture`), ``mflops`` (millions of
+    the sampled :class:`~designspace.core.arch.Architecture`), ``mflops`` (millions of
     multiply-adds at 28 px). Sampling is deterministic in ``seed`` and prefix-stable in ``n``.
     """
-    from designspace.complexity import complexity
-    from designspace.regimes import get_regime
-    from designspace.sampling import sample
+    from designspace.core.complexity import complexity
+    from designspace.core.regimes import get_regime
+    from designspace.core.sampling import sample
 
     combos = [(regime, space) for regime in REGIMES for space in SPACES]
     per = math.ceil(n / len(combos))
@@ -204,7 +204,7 @@ def synthetic_data(train_cfg: Any, device: str) -> Any:
     """
     import torch
 
-    from designspace.data import InMemoryData
+    from designspace.training.data import InMemoryData
 
     gen = torch.Generator().manual_seed(0)
     n_train, n_val = train_cfg.subset or 10000, train_cfg.val_subset or 5000
@@ -232,8 +232,8 @@ def resolve_data_source(choice: str, train: dict[str, Any]) -> tuple[str, str]:
     """("fashion-mnist" | "synthetic", note): ``auto`` tries to load Fashion-MNIST here."""
     if choice != "auto":
         return choice, f"data {choice} (asked for)"
-    from designspace.data import load_fashion_mnist
     from designspace.errors import DesignSpaceError
+    from designspace.training.data import load_fashion_mnist
 
     try:
         load_fashion_mnist(train.get("data_root"))
@@ -283,10 +283,10 @@ def worker_main(
     os.environ.update(env)
     import torch
 
-    from designspace.arch import Architecture
-    from designspace.data import load_data
-    from designspace.train import TrainConfig
-    from designspace.train import train as train_one
+    from designspace.core.arch import Architecture
+    from designspace.training.data import load_data
+    from designspace.training.train import TrainConfig
+    from designspace.training.train import train as train_one
 
     config = TrainConfig.from_dict(train)
     cuda = config.device.startswith("cuda")
@@ -524,7 +524,12 @@ def worker_context() -> Any:
     """
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(
-        ["torch", "designspace.train", "designspace.data", "designspace.models"]
+        [
+            "torch",
+            "designspace.training.train",
+            "designspace.training.data",
+            "designspace.training.models",
+        ]
     )
     return ctx
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from designspace.sampling import sample
+    from designspace.core.sampling import sample
 
     sample("AnyNetE", 10, seed=1)  # warm numpy's first-call costs
     times = []

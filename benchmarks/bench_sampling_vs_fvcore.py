@@ -49,10 +49,10 @@ def main() -> None:
 
     import torch
 
-    from designspace.complexity import complexity
-    from designspace.counting import count_fvcore
-    from designspace.regimes import get_regime
-    from designspace.sampling import sample
+    from designspace.core.complexity import complexity
+    from designspace.core.regimes import get_regime
+    from designspace.core.sampling import sample
+    from designspace.training.counting import count_fvcore
 
     if args.threads:
         torch.set_num_threads(args.threads)

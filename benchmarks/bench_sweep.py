@@ -50,7 +50,7 @@ def cores() -> int:
 def chapter_rate(images: int, workers: int) -> dict:
     """The chapter's loop on RegNetX32 over ``images`` training images, all cores, in a fresh
     process; returns its JSON (images, epoch_train_s, ...)."""
-    from designspace.data import FASHION_MNIST_DIR
+    from designspace.training.data import FASHION_MNIST_DIR
 
     code = (
         "import json, sys, tempfile\n"
@@ -72,7 +72,7 @@ def samples_of_chapter_model(path: Path, k: int) -> Path:
     """A samples table of k copies of RegNetX32 (sample_index 0..k-1)."""
     import pandas as pd
 
-    from designspace.named import get_model
+    from designspace.core.named import get_model
 
     arch = get_model("RegNetX32")
     rows = [
@@ -84,7 +84,7 @@ def samples_of_chapter_model(path: Path, k: int) -> Path:
 
 def throughput(args: argparse.Namespace, tmp: Path, ch: dict) -> None:
     from designspace.sweep import Placement, SweepConfig, run_sweep
-    from designspace.train import TrainConfig
+    from designspace.training.train import TrainConfig
 
     n_cores = cores()
     images = args.tp_steps * 128
@@ -120,9 +120,9 @@ def plain_trial(config: dict) -> None:
     """The plain Ray Tune way: everything inside the trial, nothing reused."""
     from ray import tune
 
-    from designspace.arch import Architecture
-    from designspace.data import load_data
-    from designspace.train import TrainConfig, train
+    from designspace.core.arch import Architecture
+    from designspace.training.data import load_data
+    from designspace.training.train import TrainConfig, train
 
     cfg = TrainConfig.from_dict(config["train"])
     result = train(Architecture.from_json(config["arch_json"]), cfg, load_data(cfg))
@@ -145,9 +145,9 @@ def plain_tune(arch_jsons: list[str], train_config: dict, storage: Path) -> tupl
 
 
 def overhead(args: argparse.Namespace, tmp: Path, ray_start: float) -> None:
-    from designspace.regimes import get_regime
+    from designspace.core.regimes import get_regime
     from designspace.sweep import Placement, SweepConfig, plan_sweep, run_sweep
-    from designspace.train import TrainConfig
+    from designspace.training.train import TrainConfig
 
     n_cores = cores()
     train = TrainConfig(max_steps=args.oh_steps, batch_size=128, subset=args.oh_steps * 128,
@@ -197,9 +197,9 @@ def overhead(args: argparse.Namespace, tmp: Path, ray_start: float) -> None:
 def gpu(args: argparse.Namespace, tmp: Path) -> None:
     import torch
 
-    from designspace.regimes import get_regime
+    from designspace.core.regimes import get_regime
     from designspace.sweep import Placement, SweepConfig, run_sweep
-    from designspace.train import TrainConfig
+    from designspace.training.train import TrainConfig
 
     if not torch.cuda.is_available():
         print("(c) no GPU here: skipped")

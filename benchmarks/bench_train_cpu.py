@@ -42,7 +42,7 @@ def _subset_indices(quick: bool) -> tuple[list[int] | None, list[int] | None]:
     """The class-balanced subsets designspace's load_data picks (same images for both paths)."""
     if not quick:
         return None, None
-    from designspace.data import balanced_subset, load_fashion_mnist
+    from designspace.training.data import balanced_subset, load_fashion_mnist
 
     _, ty, _, vy = load_fashion_mnist()
     train_idx = balanced_subset(torch.from_numpy(ty.astype("int64")), QUICK[0], 0).tolist()
@@ -52,9 +52,9 @@ def _subset_indices(quick: bool) -> tuple[list[int] | None, list[int] | None]:
 
 def run_ours(args: argparse.Namespace, start: float) -> dict:
     """designspace's path: load_data + train, timed the same way as the chapter path."""
-    from designspace.data import load_data
-    from designspace.named import get_model
-    from designspace.train import TrainConfig, train
+    from designspace.core.named import get_model
+    from designspace.training.data import load_data
+    from designspace.training.train import TrainConfig, train
 
     subset, val_subset = QUICK if args.quick else (None, None)
     config = TrainConfig(
@@ -142,7 +142,7 @@ def parent(args: argparse.Namespace, argv: list[str]) -> int:
     sys.path.insert(0, str(HERE))
     from chapter_baseline import prepare_torchvision_root
 
-    from designspace.data import FASHION_MNIST_DIR
+    from designspace.training.data import FASHION_MNIST_DIR
 
     runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -63,9 +63,9 @@ def run_ours(
     subset: int | None = None,
     graph: bool = True,
 ) -> dict:
-    from designspace.data import load_data
-    from designspace.named import get_model
-    from designspace.train import TrainConfig, train
+    from designspace.core.named import get_model
+    from designspace.training.data import load_data
+    from designspace.training.train import TrainConfig, train
 
     config = TrainConfig(
         resize=resize,
@@ -110,7 +110,7 @@ def run_chapter_gpu(
 ) -> dict:
     from chapter_baseline import prepare_torchvision_root, run_chapter
 
-    from designspace.data import FASHION_MNIST_DIR
+    from designspace.training.data import FASHION_MNIST_DIR
 
     idx = list(range(subset)) if subset else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,8 +202,8 @@ def main() -> int:
         results["chapter"] = chapter
         print(json.dumps(chapter), flush=True)
 
-    from designspace.complexity import complexity
-    from designspace.named import get_model
+    from designspace.core.complexity import complexity
+    from designspace.core.named import get_model
 
     flops = complexity(get_model("RegNetX32"), args.resize).flops  # multiply-adds / image
     achieved = 2 * 3 * flops * ours["steps_images_per_s"]

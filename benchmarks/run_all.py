@@ -21,7 +21,7 @@ RESULT = re.compile(r"^RESULT\s+(.*)$")
 
 def machine() -> str:
     """A one-line description of this machine (CPU model, cores, accelerator)."""
-    from designspace.machine import describe_cpu
+    from designspace.training.machine import describe_cpu
 
     gpu = "no GPU"
     try:

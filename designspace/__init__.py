@@ -13,30 +13,29 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from designspace.arch import Architecture, Stage
-from designspace.complexity import Complexity, complexity, stage_summary
+from designspace.core.arch import Architecture, Stage
+from designspace.core.complexity import Complexity, complexity, stage_summary
+from designspace.core.named import get_model, list_models
+from designspace.core.regimes import Regime, get_regime, list_regimes
+from designspace.core.regnet import regnet_architecture, regnet_widths
+from designspace.core.sampling import SampleSet, sample
+from designspace.core.spaces import get_space, list_spaces, load_space
 from designspace.errors import DesignSpaceError
-from designspace.named import get_model, list_models
-from designspace.regimes import Regime, get_regime, list_regimes
-from designspace.regnet import regnet_architecture, regnet_widths
-from designspace.sampling import SampleSet, sample
-from designspace.spaces import get_space, list_spaces, load_space
-
-__version__ = "0.1.0"
+from designspace.version import __version__ as __version__
 
 # name -> module, imported on first attribute access (keeps `import designspace` light)
 _LAZY = {
-    "build_model": "designspace.models",
-    "count_fvcore": "designspace.counting",
-    "count_flop_counter_mode": "designspace.counting",
-    "load_data": "designspace.data",
-    "TrainConfig": "designspace.trainconfig",
-    "DataConfig": "designspace.datasets",
-    "TrainResult": "designspace.train",
-    "train": "designspace.train",
+    "build_model": "designspace.training.models",
+    "count_fvcore": "designspace.training.counting",
+    "count_flop_counter_mode": "designspace.training.counting",
+    "load_data": "designspace.training.data",
+    "TrainConfig": "designspace.training.trainconfig",
+    "DataConfig": "designspace.core.datasets",
+    "TrainResult": "designspace.training.train",
+    "train": "designspace.training.train",
     "run_sweep": "designspace.sweep",
     "SweepConfig": "designspace.sweep",
-    "load_results": "designspace.results",
+    "load_results": "designspace.formats.results",
 }
 
 

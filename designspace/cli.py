@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every sub-command registered."""
-    from designspace import __version__
+    from designspace.version import __version__
 
     parser = _Parser(
         prog="designspace",

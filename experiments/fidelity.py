@@ -78,9 +78,9 @@ def main() -> int:
 
     from designspace.analysis import load_results, noise_floor, rank_agreement, seed_agreement
     from designspace.errors import DesignSpaceError
-    from designspace.plots import fidelity_plot, new_figure, save
-    from designspace.replicate import replicate
-    from designspace.study import load_study
+    from designspace.reporting.plots import fidelity_plot, new_figure, save
+    from designspace.studies.replicate import replicate
+    from designspace.studies.study import load_study
     from designspace.sweep import Placement
 
     study = load_study(args.study)
@@ -103,7 +103,7 @@ def main() -> int:
     if args.max_steps is not None:
         short_d["max_steps"] = args.max_steps
         long_d["max_steps"] = int(round(args.max_steps * args.factor))
-    from designspace.train import TrainConfig
+    from designspace.training.train import TrainConfig
 
     placement = Placement(**study.placement)
     runs = {}

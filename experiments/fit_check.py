@@ -34,7 +34,7 @@ def profiles(folders: list[Path]) -> pd.DataFrame:
     """Distinct per-block width profiles (JSON list of channels) with the first study that
     has each."""
     from designspace.analysis._data import block_widths
-    from designspace.results import load_results
+    from designspace.formats.results import load_results
 
     rows = []
     for folder in folders:

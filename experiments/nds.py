@@ -1,7 +1,7 @@
 """What NDS's published populations show, through designspace's own reader and analyses.
 
 Reads five of the files released with *On Network Design Spaces for Visual Recognition*
-(Radosavovic et al., ICCV 2019) with :func:`designspace.nds.read_nds` and writes derived
+(Radosavovic et al., ICCV 2019) with :func:`designspace.formats.nds.read_nds` and writes derived
 figures and tables (never the data) to ``--out``:
 
 1. complexity-normalized EDFs of the ImageNet lr/wd spaces ResNet, Vanilla and DARTS, by flops
@@ -61,7 +61,6 @@ def weighted_quantiles(v: np.ndarray, w: np.ndarray | None, qs: list[float]) -> 
 # --------------------------------------------------------------------------- 1. EDFs
 def normalized_edfs(lrwd: pd.DataFrame, out: Path, seed: int) -> dict:
     """NDS-exact complexity-normalized EDFs and their comparison tables."""
-    from designspace import plots
     from designspace.analysis import (
         area_under_edf,
         compare,
@@ -70,6 +69,7 @@ def normalized_edfs(lrwd: pd.DataFrame, out: Path, seed: int) -> dict:
         max_common_bins,
         normalized_weights,
     )
+    from designspace.reporting import plots
 
     spaces = list(LRWD)
     err = lrwd["val_top1_err"].to_numpy(float)
@@ -170,8 +170,8 @@ def lr_wd(lrwd: pd.DataFrame, out: Path, n_boot: int, seed: int) -> None:
     """Error vs lr and wd; lr / wd ranges of the best 10% and 25% with bootstrap intervals."""
     from matplotlib.patches import Rectangle
 
-    from designspace import plots
     from designspace.analysis import good_ranges, ks_test
+    from designspace.reporting import plots
 
     spaces = list(LRWD)
     d = lrwd.copy()
@@ -325,8 +325,8 @@ def lr_wd(lrwd: pd.DataFrame, out: Path, n_boot: int, seed: int) -> None:
 # --------------------------------------------------------------------------- 3. noise
 def noise(reruns: pd.DataFrame, out: Path, n_rep: int, seed: int) -> None:
     """Seed-to-seed distribution per network, pooled noise floor, and seeds needed."""
-    from designspace import plots
     from designspace.analysis import noise_floor
+    from designspace.reporting import plots
 
     rows = []
     for s, g in reruns.groupby("space", sort=False):
@@ -462,8 +462,8 @@ def noise(reruns: pd.DataFrame, out: Path, n_rep: int, seed: int) -> None:
 # --------------------------------------------------------------------------- 4. fidelity
 def fidelity(lrwd: pd.DataFrame, out: Path, n_boot: int, seed: int) -> None:
     """Rank agreement of the error after k epochs with the final (last-epoch) error."""
-    from designspace import plots
     from designspace.analysis import rank_agreement
+    from designspace.reporting import plots
 
     d = lrwd.assign(model=lrwd["space"] + "-" + lrwd["sample_index"].astype(str))
     rows = []
@@ -576,7 +576,8 @@ def write_readme(out: Path, path: Path) -> None:
     add("designspace analyze nds-in --out nds-in/analysis")
     add("```\n")
     add(
-        "In Python: `designspace.nds.read_nds(path, space=None)` returns the same rows as a "
+        "In Python: `designspace.formats.nds.read_nds(path, space=None)` returns the same rows "
+        "as a "
         "DataFrame. Mapping: space = the file name up to its first `_` (`--space` overrides; "
         "the `top` / `mid` lists of a reruns file become `<space>-top` / `<space>-mid`); "
         "`val_top1_err` = `min_test_top1` / 100 (the lowest test error over the epochs, the "
@@ -829,7 +830,7 @@ def write_readme(out: Path, path: Path) -> None:
 # --------------------------------------------------------------------------- driver
 def load(nds_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The three ImageNet lr/wd populations and the two CIFAR reruns files."""
-    from designspace.nds import read_nds
+    from designspace.formats.nds import read_nds
 
     lrwd = pd.concat([read_nds(nds_dir / f) for f in LRWD.values()], ignore_index=True)
     reruns = pd.concat(

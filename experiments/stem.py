@@ -94,7 +94,7 @@ def read_train_section(path: str | Path) -> dict[str, Any]:
 
 def variants() -> dict[str, Any]:
     """``{"simple": Architecture, "small": Architecture}``: RegNetX32 with each stem."""
-    from designspace.named import get_model
+    from designspace.core.named import get_model
 
     base = get_model(MODEL)
     return {stem: dataclasses.replace(base, stem=stem) for stem in STEMS}
@@ -218,7 +218,7 @@ def summarize(
     (statistics over "ok" runs with a finite error only)."""
     import numpy as np
 
-    from designspace.complexity import complexity, stage_summary
+    from designspace.core.complexity import complexity, stage_summary
 
     wanted = set(seeds)
     ok: dict[str, dict[int, dict[str, Any]]] = {stem: {} for stem in STEMS}
@@ -383,10 +383,10 @@ def run(args: argparse.Namespace, command: str) -> int:
     input."""
     import torch
 
-    from designspace.complexity import complexity
-    from designspace.datasets import check_subsets, dataset_facts
-    from designspace.machine import cpu_info
-    from designspace.trainconfig import TrainConfig
+    from designspace.core.complexity import complexity
+    from designspace.core.datasets import check_subsets, dataset_facts
+    from designspace.training.machine import cpu_info
+    from designspace.training.trainconfig import TrainConfig
 
     if len(set(args.seeds)) != len(args.seeds):
         raise BadInput(f"--seeds repeats a seed: {' '.join(map(str, args.seeds))}")
@@ -433,11 +433,11 @@ def run(args: argparse.Namespace, command: str) -> int:
     done = {(r["stem"], r["seed"]) for r in rows}
     todo = [(seed, stem) for seed in args.seeds for stem in STEMS if (stem, seed) not in done]
 
-    from designspace.train import resolve_device, train
+    from designspace.training.train import resolve_device, train
 
     device = resolve_device(base.device)
     if todo:
-        from designspace.data import load_data
+        from designspace.training.data import load_data
 
         print(
             f"training {len(todo)} run(s) of {MODEL} ({len(rows)} already in {runs_path})",

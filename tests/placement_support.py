@@ -29,7 +29,7 @@ class PlacementRecorder:
         self.patience_s = patience_s
 
     def __call__(self, arch, config, data=None):
-        from designspace.train import TrainResult
+        from designspace.training.train import TrainResult
 
         marks = Path(self.marks)
         me = f"{arch.id}-{os.getpid()}"

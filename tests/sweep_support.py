@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from designspace.regimes import get_regime
+from designspace.core.regimes import get_regime
 from designspace.sweep import SweepConfig
-from designspace.trainconfig import TrainConfig
+from designspace.training.trainconfig import TrainConfig
 
 EXECUTORS = ("ray", "local")
 # 28 px with a stride-1 stem: 4-stage networks keep a >= 1 px final map.
@@ -102,7 +102,7 @@ class FaultyTrainer:
     def __call__(self, arch, config, data=None):
         import torch
 
-        from designspace.train import train
+        from designspace.training.train import train
 
         fault = self.faults.get(arch.id)
         if fault == "always":

@@ -1,7 +1,7 @@
 """SYNTHETIC results sets in the sweep's schema, with a planted truth, for the analysis tests.
 
 Nothing here is trained: architectures are sampled from AnyNetX-like spaces (independent of
-designspace.spaces, so the analysis tests do not depend on it), and each model's error is a
+designspace.core.spaces, so the analysis tests do not depend on it), and each model's error is a
 known function of its configuration plus Gaussian noise (:class:`Truth`). flops/params/acts are
 a cheap proxy, not the papers' counts.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from designspace.arch import Architecture, Stage
+from designspace.core.arch import Architecture, Stage
 
 SPACES = ("AnyNetXA", "AnyNetXB", "AnyNetXC", "AnyNetXD", "AnyNetXE")
 

@@ -25,7 +25,7 @@ MODELS = json.loads(
 
 
 def test_quantized_widths_match_reference_rule_and_published_example():
-    from designspace.regnet import regnet_widths
+    from designspace.core.regnet import regnet_widths
 
     for m in MODELS:
         got = quantized_widths(m["depth"], m["w0"], m["wa"], m["wm"])

@@ -8,9 +8,9 @@ import pytest
 
 from designspace.analysis import noise_floor
 from designspace.errors import DesignSpaceError
-from designspace.replicate import replicate
+from designspace.studies.replicate import replicate
 from designspace.sweep import Placement
-from designspace.train import TrainConfig, TrainResult
+from designspace.training.train import TrainConfig, TrainResult
 
 
 def seeded_trainer(arch, config, data=None, **_):
@@ -37,7 +37,7 @@ def seeded_trainer(arch, config, data=None, **_):
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
-    from designspace.sampling import sample
+    from designspace.core.sampling import sample
 
     out = tmp_path_factory.mktemp("replicate") / "samples.parquet"
     sample("AnyNetXA", 3, seed=0, regime="fashion-mnist").to_frame().to_parquet(out)

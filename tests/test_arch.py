@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from designspace.arch import Architecture, Stage
+from designspace.core.arch import Architecture, Stage
+from designspace.core.named import get_model
 from designspace.errors import DesignSpaceError
-from designspace.named import get_model
 
 
 def _arch(**kw):

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from designspace import blocks, models
-from designspace.arch import Architecture, Stage
-from designspace.blocks import (
+from designspace.core import blocks
+from designspace.core.arch import Architecture, Stage
+from designspace.core.blocks import (
     BUILTIN_BLOCKS,
     BlockSpec,
     block_names,
@@ -17,12 +17,13 @@ from designspace.blocks import (
     register_block,
     unregister_block,
 )
-from designspace.complexity import block_cost, complexity
+from designspace.core.complexity import block_cost, complexity
+from designspace.core.layercost import bn_cost, conv_cost
+from designspace.core.sampling import sample
+from designspace.core.spaces import AnyNetSpace, Choice, IntUniform, LogUniform, RegNetSpace
 from designspace.errors import DesignSpaceError
-from designspace.layercost import bn_cost, conv_cost
-from designspace.models import BLOCK_MODULES, BlockShape, block_module, build_model
-from designspace.sampling import sample
-from designspace.spaces import AnyNetSpace, Choice, IntUniform, LogUniform, RegNetSpace
+from designspace.training import models
+from designspace.training.models import BLOCK_MODULES, BlockShape, block_module, build_model
 
 
 def tiny(block: str) -> Architecture:
@@ -162,7 +163,7 @@ def toy_block(monkeypatch):
 
 
 def test_toy_block_is_counted_built_and_sampled(toy_block):
-    from designspace.counting import count_fvcore
+    from designspace.training.counting import count_fvcore
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

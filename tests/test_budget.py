@@ -10,9 +10,9 @@ import pytest
 from hostile import refused
 from sweep_support import TINY, digest_tree, keys_of, tiny
 
-from designspace import budget as bud
 from designspace.errors import DesignSpaceError
-from designspace.study import budgeted_sweep, done_rounds, study_from_dict
+from designspace.studies import budget as bud
+from designspace.studies.study import budgeted_sweep, done_rounds, study_from_dict
 from designspace.sweep import Placement, plan_sweep
 
 

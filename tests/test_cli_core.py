@@ -109,7 +109,7 @@ def test_describe_table_and_arch_file(tmp_path, capsys):
     assert main(["describe", "RegNetY-400MF"]) == 0
     text = capsys.readouterr().out
     assert "stage4" in text and "440x7x7" in text
-    from designspace.named import get_model
+    from designspace.core.named import get_model
 
     f = tmp_path / "a.json"
     f.write_text(get_model("RegNetX32").to_json())
@@ -164,8 +164,8 @@ def test_describe_bad_architecture_files(tmp_path):
 
 def test_core_imports_neither_torch_nor_ray(tmp_path):
     code = (
-        "import sys, designspace, designspace.sampling, designspace.complexity, "
-        "designspace.spaces, designspace.named, designspace.regnet\n"
+        "import sys, designspace, designspace.core.sampling, designspace.core.complexity, "
+        "designspace.core.spaces, designspace.core.named, designspace.core.regnet\n"
         "from designspace.cli import main\n"
         f"main(['sample', '--space', 'AnyNetE', '-n', '20', '-o', r'{tmp_path / 's.parquet'}'])\n"
         "bad = [m for m in ('torch', 'ray', 'fvcore') if m in sys.modules]\n"

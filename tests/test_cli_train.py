@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from designspace.arch import Architecture, Stage
 from designspace.cli import main
-from designspace.train import load_checkpoint
+from designspace.core.arch import Architecture, Stage
+from designspace.training.train import load_checkpoint
 
 TINY = Architecture(stages=(Stage(1, 8, 1, 8, 2),), stem_width=8, name="tiny")
 FAST = ["--subset", "256", "--val-subset", "100", "--threads", "1"]

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from designspace.arch import Architecture, Stage
-from designspace.complexity import complexity, complexity_arrays, stage_summary
-from designspace.named import get_model
-from designspace.sampling import sample
+from designspace.core.arch import Architecture, Stage
+from designspace.core.complexity import complexity, complexity_arrays, stage_summary
+from designspace.core.named import get_model
+from designspace.core.sampling import sample
 
 
 @pytest.mark.parametrize(

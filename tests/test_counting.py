@@ -1,7 +1,7 @@
 """Analytic complexity == fvcore == FlopCounterMode, exactly, for named and sampled models.
 
-Three independent counts of the same networks: the analytic walk (designspace.complexity),
-fvcore tracing of the built PyTorch model (designspace.counting.count_fvcore) and torch's
+Three independent counts of the same networks: the analytic walk (designspace.core.complexity),
+fvcore tracing of the built PyTorch model (designspace.training.counting.count_fvcore) and torch's
 FlopCounterMode. fvcore's cost is TorchScript tracing (several ms per block), not arithmetic,
 so resolutions are small except for the worked examples and torch runs one thread: the counts
 need no compute, and two threads on a busy 2-core machine are many times slower. The 1200
@@ -20,21 +20,21 @@ import pytest
 import torch
 from torch import nn
 
-from designspace.arch import Architecture, Stage
-from designspace.blocks import block_names, get_block
-from designspace.complexity import Complexity, complexity
-from designspace.counting import (
+from designspace.core.arch import Architecture, Stage
+from designspace.core.blocks import block_names, get_block
+from designspace.core.complexity import Complexity, complexity
+from designspace.core.named import get_model, list_models
+from designspace.core.sampling import sample
+from designspace.core.spaces import list_spaces
+from designspace.errors import DesignSpaceError
+from designspace.training.counting import (
     count_flop_counter_mode,
     count_fvcore,
     count_module_fvcore,
     fvcore_flop_analysis,
     shape_model,
 )
-from designspace.errors import DesignSpaceError
-from designspace.models import build_model
-from designspace.named import get_model, list_models
-from designspace.sampling import sample
-from designspace.spaces import list_spaces
+from designspace.training.models import build_model
 
 SAMPLES_PER_SPACE = 100
 FULL_DEPTH = 6  # samples per space also counted at full depth (see the sampled test)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from designspace.data import (
+from designspace.errors import DesignSpaceError
+from designspace.training.data import (
     FASHION_MNIST_DIR,
     balanced_subset,
     load_data,
@@ -18,8 +19,7 @@ from designspace.data import (
     read_idx,
     resize_images,
 )
-from designspace.errors import DesignSpaceError
-from designspace.train import TrainConfig
+from designspace.training.train import TrainConfig
 
 
 # --------------------------------------------------------------------------- fixtures

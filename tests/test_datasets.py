@@ -9,8 +9,8 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from designspace.arch import Architecture, Stage
-from designspace.datasets import (
+from designspace.core.arch import Architecture, Stage
+from designspace.core.datasets import (
     DATASETS,
     IMAGE_SUFFIXES,
     DataConfig,
@@ -20,9 +20,9 @@ from designspace.datasets import (
     register_dataset,
     unregister_dataset,
 )
+from designspace.core.regimes import REGIMES, regime_for_dataset
 from designspace.errors import DesignSpaceError
-from designspace.regimes import REGIMES, regime_for_dataset
-from designspace.trainconfig import DATA_FIELDS, TrainConfig
+from designspace.training.trainconfig import DATA_FIELDS, TrainConfig
 
 
 def test_builtin_registry_holds_the_published_facts():
@@ -96,7 +96,7 @@ def test_facts_of_fixed_data_sets_follow_subsets_and_resize():
 def test_image_folder_facts_count_what_the_loader_loads(tmp_path):
     from PIL import Image
 
-    from designspace.data import load_data
+    from designspace.training.data import load_data
 
     for split, per_class in (("train", 3), ("val", 1)):
         for cls in ("ant", "bee"):
@@ -141,13 +141,14 @@ def test_data_config_is_the_data_part_of_the_training_config():
 def test_pure_modules_import_neither_torch_nor_the_trainer():
     code = (
         "import sys\n"
-        "import designspace.datasets, designspace.trainconfig, designspace.regimes\n"
-        "from designspace.trainconfig import TrainConfig\n"
-        "from designspace.datasets import dataset_facts\n"
+        "import designspace.core.datasets, designspace.training.trainconfig\n"
+        "import designspace.core.regimes\n"
+        "from designspace.training.trainconfig import TrainConfig\n"
+        "from designspace.core.datasets import dataset_facts\n"
         "dataset_facts(TrainConfig(epochs=1).data)\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "import designspace.data\n"
-        "assert 'designspace.train' not in sys.modules, 'data imports train'\n"
+        "import designspace.training.data\n"
+        "assert 'designspace.training.train' not in sys.modules, 'data imports train'\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -191,7 +192,7 @@ def toy():
 
 
 def test_a_toy_data_set_added_through_the_registry_trains(toy):
-    from designspace.train import train
+    from designspace.training.train import train
 
     config = TrainConfig(dataset="toy", max_steps=6, batch_size=16, lr=0.5, threads=1)
     facts = dataset_facts(config.data)

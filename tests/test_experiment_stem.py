@@ -75,8 +75,8 @@ def test_runs_csv_has_every_stem_and_seed(tiny_run: Path) -> None:
 def test_small_stem_costs_about_3_5x_the_flops_and_the_same_params(tiny_run: Path) -> None:
     import dataclasses
 
-    from designspace.complexity import complexity
-    from designspace.named import get_model
+    from designspace.core.complexity import complexity
+    from designspace.core.named import get_model
 
     rows = _rows(tiny_run)
     flops = {r["stem"]: int(r["flops"]) for r in rows}
@@ -155,12 +155,12 @@ def test_summary_records_machine_settings_and_command(tiny_run: Path) -> None:
 def test_rerun_trains_nothing(
     stem: ModuleType, tiny_run: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    import designspace.train
+    import designspace.training.train
 
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("a rerun trained a model")
 
-    monkeypatch.setattr(designspace.train, "train", no_training)
+    monkeypatch.setattr(designspace.training.train, "train", no_training)
     before = (tiny_run / "runs.csv").read_bytes()
     start = time.perf_counter()
     assert stem.main([*TINY, "--out", str(tiny_run)]) == 0

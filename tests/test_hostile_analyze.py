@@ -11,7 +11,7 @@ from synthetic import make_results
 
 from designspace.analysis import load_results
 from designspace.cli import build_parser
-from designspace.report import analyze
+from designspace.reporting.report import analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = str(ROOT / "results" / "fixtures" / "small_results")

@@ -71,7 +71,7 @@ CLI_CASES = ["not_json", "object_of_scalars", "missing_lr", "lr_as_bool", "genot
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_message(tmp_path, case):
     from designspace.errors import DesignSpaceError
-    from designspace.nds import import_nds
+    from designspace.formats.nds import import_nds
 
     text, words = CASES[case]
     bad = tmp_path / "Bad_in.json"
@@ -118,7 +118,7 @@ def test_refusals_of_the_command(tmp_path):
 def test_existing_models_are_not_rewritten(tmp_path):
     out = tmp_path / "out"
     lr, re_ = lrwd_file(tmp_path), reruns_file(tmp_path)
-    from designspace.nds import import_nds
+    from designspace.formats.nds import import_nds
 
     import_nds([lr], out)
     msg = refused("import", "nds", str(re_), str(lr), "--out", str(out), watch=[tmp_path])

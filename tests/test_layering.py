@@ -1,8 +1,9 @@
 """Layering of the package: no import cycles, and the pure core loads neither torch nor ray.
 
 Import graph: every ``import designspace.x`` / ``from designspace.x import y`` in a module,
-at module level AND inside functions (a function-level import is still a dependency, only a
-later one), except imports under ``if TYPE_CHECKING:`` (never executed). An import names the
+at module level, inside functions (a function-level import is still a dependency, only a
+later one) and under ``if TYPE_CHECKING:`` (a type a module names is a dependency of its design,
+even if it is never imported at run time). An import names the
 module it imports (``designspace.a.b``), not its parent packages; ``from designspace.pkg import
 name`` points at ``designspace.pkg.name`` when that is a module, else at the package itself.
 """
@@ -16,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "designspace"
 PACKAGE = "designspace"
 HEAVY = ("torch", "ray")
@@ -26,20 +25,13 @@ HEAVY = ("torch", "ray")
 PURE_MODULES = (
     "designspace",
     "designspace.errors",
-    "designspace.arch",
-    "designspace.blocks",
-    "designspace.layercost",
-    "designspace.regnet",
-    "designspace.complexity",
-    "designspace.spaces",
-    "designspace.sampling",
-    "designspace.regimes",
-    "designspace.named",
-    "designspace.archfile",
-    "designspace.datasets",
-    "designspace.trainconfig",
-    "designspace.machine",
+    "designspace.version",
+    "designspace.training",
+    "designspace.training.trainconfig",
+    "designspace.training.machine",
 )
+# Whole packages that are pure: the design-space core, the file formats, the analysis library.
+PURE_PACKAGES = ("core", "formats", "analysis")
 # Sweep planning: the sweep package itself, its configuration and plan modules (plan*.py),
 # which must work (dry run, resume) without torch or ray.
 PURE_SWEEP_NAMES = ("__init__", "config")
@@ -59,11 +51,12 @@ def all_modules() -> dict[str, Path]:
 
 
 def pure_modules() -> list[str]:
-    """The pure core that exists in this tree: the listed modules, every analysis module, and
-    the sweep planning modules."""
+    """The pure core that exists in this tree: the listed modules, every module of the pure
+    packages, and the sweep planning modules."""
     mods = all_modules()
     names = [m for m in PURE_MODULES if m in mods]
-    names += [m for m in mods if m == f"{PACKAGE}.analysis" or m.startswith(f"{PACKAGE}.analysis.")]
+    for pkg in PURE_PACKAGES:
+        names += [m for m in mods if m == f"{PACKAGE}.{pkg}" or m.startswith(f"{PACKAGE}.{pkg}.")]
     sweep = ROOT / "sweep"
     if sweep.is_dir():
         planning = [p for p in sweep.glob("*.py") if p.stem.startswith("plan")]
@@ -72,21 +65,11 @@ def pure_modules() -> list[str]:
     return names
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST, this: str, is_package: bool, modules: set[str]) -> set[str]:
     """designspace modules imported anywhere in ``tree`` (see the module docstring)."""
     out: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == PACKAGE:
@@ -158,17 +141,18 @@ def test_graph_sees_module_and_function_level_imports():
     code = (
         "from __future__ import annotations\n"
         "from typing import TYPE_CHECKING\n"
-        "import designspace.arch\n"
-        "from designspace import regnet, __version__\n"
-        "if TYPE_CHECKING:\n    from designspace.models import AnyNet\n"
+        "import designspace.core.arch\n"
+        "from designspace.core import regnet, __version__\n"
+        "if TYPE_CHECKING:\n    from designspace.training.models import AnyNet\n"
         "def f():\n    from designspace.analysis import fit_regnet\n    from . import errors\n"
     )
     mods = set(all_modules())
     got = _imports(ast.parse(code), "designspace.x", False, mods)
     assert got == {
-        "designspace.arch",
-        "designspace.regnet",
-        "designspace",
+        "designspace.core.arch",
+        "designspace.core.regnet",
+        "designspace.core",
+        "designspace.training.models",
         "designspace.analysis",
         "designspace.errors",
     }
@@ -176,9 +160,80 @@ def test_graph_sees_module_and_function_level_imports():
 
 def test_import_graph_has_no_cycle():
     graph = import_graph()
-    assert "designspace.arch" in graph and "designspace.blocks" in graph["designspace.arch"]
+    assert (
+        "designspace.core.arch" in graph
+        and "designspace.core.blocks" in graph["designspace.core.arch"]
+    )
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# The layers, bottom up: each package (or top-level module) and the packages it may import.
+# docs/ARCHITECTURE.md draws the same picture; every package's __init__ docstring states its line.
+BASE = {"errors", "version"}
+LAYERS: dict[str, set[str]] = {
+    "errors": set(),
+    "version": set(),
+    "core": BASE,
+    "training": BASE | {"core"},
+    "formats": BASE | {"core"},
+    "analysis": BASE | {"core", "formats"},
+    "sweep": BASE | {"core", "training", "formats"},
+    "reporting": BASE | {"core", "formats", "analysis"},
+    "studies": BASE | {"core", "training", "formats", "analysis", "sweep", "reporting"},
+    # the facade (designspace/__init__.py) re-exports the core and loads the rest lazily by name
+    "": BASE | {"core"},
+    "commands": BASE
+    | {"", "core", "training", "formats", "analysis", "sweep", "reporting", "studies"},
+    "cli": BASE | {"commands"},
+    "__main__": {"cli"},
+}
+
+
+def layer_of(module: str) -> str:
+    """The layer a module belongs to: the first name below ``designspace`` ("" for the facade)."""
+    parts = module.split(".")
+    assert parts[0] == PACKAGE, module
+    return parts[1] if len(parts) > 1 else ""
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that crosses layers against :data:`LAYERS` ("a -> b"), and every module in
+    a layer the table does not know."""
+    bad = []
+    for module, deps in sorted(graph.items()):
+        here = layer_of(module)
+        if here not in LAYERS:
+            bad.append(f"{module}: layer {here!r} is not in LAYERS")
+            continue
+        for dep in sorted(deps):
+            there = layer_of(dep)
+            if there != here and there not in LAYERS[here]:
+                bad.append(f"{module} -> {dep}")
+    return bad
+
+
+def test_layer_table_is_acyclic():
+    assert find_cycle({k: v - {k} for k, v in LAYERS.items()}) is None
+
+
+def test_layer_check_catches_an_upward_import():
+    graph = {
+        "designspace.core.arch": {"designspace.errors", "designspace.training.models"},
+        "designspace.training.models": {"designspace.core.arch"},
+        "designspace.misc.thing": set(),
+    }
+    assert layer_violations(graph) == [
+        "designspace.core.arch -> designspace.training.models",
+        "designspace.misc.thing: layer 'misc' is not in LAYERS",
+    ]
+
+
+def test_every_import_follows_the_layers():
+    graph = import_graph()
+    assert {layer_of(m) for m in graph} == set(LAYERS), "a package is missing from LAYERS"
+    bad = layer_violations(graph)
+    assert not bad, "imports against the layers:\n" + "\n".join(bad)
 
 
 _PROBE = """
@@ -237,14 +292,16 @@ def test_probe_detects_a_transitive_heavy_import(tmp_path):
 
 def test_pure_core_imports_neither_torch_nor_ray():
     names = pure_modules()
-    assert {"designspace.arch", "designspace.blocks", "designspace.sampling"} <= set(names)
+    assert {"designspace.core.arch", "designspace.core.blocks", "designspace.core.sampling"} <= set(
+        names
+    )
     assert any(n.startswith("designspace.analysis.") for n in names)
     report = _heavy_imports(names, cli=True)
     offenders = {name: mods[:5] for name, mods in report.items() if mods}
     assert not offenders, f"pure modules that load torch/ray (first import wins): {offenders}"
 
 
-@pytest.mark.parametrize("name", ["designspace.arch", "designspace.sampling"])
-def test_pure_modules_are_listed_in_the_graph(name):
-    # the two checks look at the same modules
-    assert name in import_graph() and name in pure_modules()
+def test_every_listed_pure_module_exists():
+    # a renamed module must not drop out of the purity check unnoticed
+    missing = [m for m in PURE_MODULES if m not in all_modules()]
+    assert not missing, f"PURE_MODULES names modules that do not exist: {missing}"

@@ -8,11 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from designspace.arch import Architecture, Stage
-from designspace.blocks import block_names, get_block
-from designspace.complexity import complexity
+from designspace.core.arch import Architecture, Stage
+from designspace.core.blocks import block_names, get_block
+from designspace.core.complexity import complexity
+from designspace.core.named import get_model
 from designspace.errors import DesignSpaceError
-from designspace.models import (
+from designspace.training.models import (
     BLOCK_MODULES,
     AnyNet,
     BasicBlock,
@@ -21,7 +22,6 @@ from designspace.models import (
     XBlock,
     build_model,
 )
-from designspace.named import get_model
 
 
 def tiny(block: str, stem: str = "simple", in_channels: int = 3, num_classes: int = 7):

@@ -10,7 +10,7 @@ import pytest
 from designspace.analysis import compare, load_results
 from designspace.cli import main
 from designspace.errors import DesignSpaceError
-from designspace.nds import import_nds, nds_regime, nds_space, read_nds
+from designspace.formats.nds import import_nds, nds_regime, nds_space, read_nds
 from tests.nds_files import anynet_record, darts_record, lrwd_file, reruns_file, write
 
 

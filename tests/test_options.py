@@ -8,8 +8,8 @@ from dataclasses import fields
 import pytest
 
 from designspace.commands.options import add_train_options, settings_from_args, train_options
-from designspace.datasets import DataConfig
-from designspace.trainconfig import TrainConfig
+from designspace.core.datasets import DataConfig
+from designspace.training.trainconfig import TrainConfig
 
 # A valid value other than the default, for every field.
 OTHER = {

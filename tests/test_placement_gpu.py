@@ -25,9 +25,9 @@ HEADER = textwrap.dedent(
     import json, os, sys
     os.environ["CUDA_VISIBLE_DEVICES"] = "0,1"  # two cards, as far as the sweep can tell
     from placement_support import PlacementRecorder, records
-    from designspace.regimes import get_regime
+    from designspace.core.regimes import get_regime
     from designspace.sweep import Placement, SweepConfig, run_sweep
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
     out, marks = sys.argv[1], sys.argv[2]
     config = SweepConfig(

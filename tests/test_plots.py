@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from synthetic import Truth, make_results  # noqa: E402
 
-from designspace import plots  # noqa: E402
 from designspace.errors import DesignSpaceError  # noqa: E402
+from designspace.reporting import plots  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from designspace.errors import DesignSpaceError
-from designspace.named import get_model, list_models
-from designspace.regnet import (
+from designspace.core.named import get_model, list_models
+from designspace.core.regnet import (
     adjust_compatibility,
     compatible_widths,
     quantized_widths,
     regnet_widths,
 )
+from designspace.errors import DesignSpaceError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "designspace" / "data" / "regnet_models.json"
 

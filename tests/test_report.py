@@ -13,7 +13,7 @@ from synthetic import Truth, make_results
 from designspace.analysis import load_results
 from designspace.cli import main
 from designspace.errors import DesignSpaceError
-from designspace.report import analyze
+from designspace.reporting.report import analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "results" / "fixtures" / "small_results"
@@ -129,7 +129,7 @@ def test_all_failed_raises_and_writes_nothing(tmp_path):
 
 
 def test_options_are_one_dataclass_and_unknown_overrides_are_refused(tmp_path):
-    from designspace.sections import AnalysisOptions
+    from designspace.reporting.options import AnalysisOptions
 
     # without per-stage widths the slow RegNet sections are skipped: this test is about options
     data = make_results(("AnyNetXA", "AnyNetXB"), n=12, seed=1).drop(columns=["widths"])
@@ -239,8 +239,9 @@ def test_csv_list_cells_in_numpy_repr_are_read():
 
 def test_analysis_imports_neither_torch_nor_ray():
     code = (
-        "import sys, designspace.analysis, designspace.plots, designspace.report, "
-        "designspace.sections, "
+        "import sys, designspace.analysis, designspace.reporting.plots, "
+        "designspace.reporting.report, "
+        "designspace.reporting.sections, "
         "designspace.commands.analyze, designspace.commands.plot; "
         "print(sorted(m for m in ('torch', 'ray') if m in sys.modules))"
     )
@@ -253,7 +254,7 @@ def test_analysis_imports_neither_torch_nor_ray():
 def test_load_results_reads_a_sweep_folder_and_skips_what_is_not_a_result(tmp_path):
     import shutil
 
-    from designspace.results import ResultsWarning
+    from designspace.formats.results import ResultsWarning
 
     data_dir = tmp_path / "out" / "results"
     data_dir.mkdir(parents=True)
@@ -269,7 +270,7 @@ def test_load_results_reads_a_sweep_folder_and_skips_what_is_not_a_result(tmp_pa
 
 
 def test_a_failed_move_into_place_leaves_no_staging_and_says_why(tmp_path, monkeypatch):
-    import designspace.report as report
+    import designspace.reporting.report as report
 
     def busy(stage, out):
         raise OSError(39, "Directory not empty")

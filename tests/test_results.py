@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from designspace import results as res
-from designspace.arch import Architecture, Stage
+from designspace.core.arch import Architecture, Stage
 from designspace.errors import DesignSpaceError
+from designspace.formats import results as res
 
 SETTINGS = {"dataset": "str", "resize": "int | None", "lr": "float", "augment": "bool | None"}
 METRICS = {

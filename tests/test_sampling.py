@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from designspace.complexity import complexity
+from designspace.core.complexity import complexity
+from designspace.core.regimes import parse_band, parse_quantity
+from designspace.core.sampling import sample
+from designspace.core.spaces import list_spaces
 from designspace.errors import DesignSpaceError
-from designspace.regimes import parse_band, parse_quantity
-from designspace.sampling import sample
-from designspace.spaces import list_spaces
 
 
 @pytest.mark.parametrize("space", list_spaces())

@@ -1,4 +1,4 @@
-"""The registry of analyses and plots (designspace.sections): one list used by the report,
+"""The registry of analyses and plots (designspace.reporting.sections): one list used by the report,
 `designspace plot` and the notebook; sections skipped with their reason; adding one entry."""
 
 import subprocess
@@ -9,18 +9,14 @@ import pandas as pd
 import pytest
 from synthetic import make_results
 
-from designspace import sections
 from designspace.cli import build_parser
 from designspace.errors import DesignSpaceError
-from designspace.report import analyze
-from designspace.sections import (
-    PLOT_KINDS,
-    SECTIONS,
-    AnalysisOptions,
-    Section,
-    prepare,
-    run_section,
-)
+from designspace.reporting import document, options, sections
+from designspace.reporting.context import prepare
+from designspace.reporting.options import AnalysisOptions
+from designspace.reporting.plot_kinds import PLOT_KINDS
+from designspace.reporting.report import analyze
+from designspace.reporting.sections import SECTIONS, Section, run_section
 
 FAST = AnalysisOptions(n_boot=200, formats=("png",))
 
@@ -33,12 +29,12 @@ def data():
 def test_light_constants_agree_with_the_analysis_library():
     from designspace.analysis import _data, features
 
-    assert (sections.GROUP, sections.METRIC, sections.COMPLEXITY) == (
+    assert (options.GROUP, options.METRIC, options.COMPLEXITY) == (
         _data.GROUP,
         _data.METRIC,
         _data.COMPLEXITY,
     )
-    assert sections.STAGE_COLUMNS == features.STAGE_COLUMNS
+    assert options.STAGE_COLUMNS == features.STAGE_COLUMNS
 
 
 def test_plot_command_kinds_are_the_registry():
@@ -102,7 +98,7 @@ def test_a_plot_whose_columns_are_missing_is_recorded_not_drawn(data):
     ctx = prepare(data.drop(columns=["flops"]), FAST)
     out = run_section("search", ctx)
     assert "search" in out.figures
-    out = sections.SectionResult("x", "X")
+    out = document.SectionResult("x", "X")
     assert out.figure(ctx, "f", "flops", "error vs flops") is None
     assert out.not_done == ["plot f: needs column(s) ['flops'] for every model"]
 
@@ -116,15 +112,19 @@ def test_context_checks_groups_and_reference(data):
     assert "at least two groups" in run_section("comparison", one).skipped
 
 
-def test_sections_table_lists_every_section_in_report_order():
+def test_sections_table_is_the_order_of_the_written_report(data, tmp_path):
     rows = sections.sections_table()
-    assert [r[0] for r in rows] == list(SECTIONS)
-    assert all(isinstance(r[2], tuple) and r[3] >= 1 for r in rows)
+    analyze(data.drop(columns=["widths"]), tmp_path / "a", FAST)  # (quick: no RegNet fits)
+    md = (tmp_path / "a" / "report.md").read_text()
+    headings = [line[3:] for line in md.splitlines() if line.startswith("## ")]
+    assert headings[: len(rows)] == [title for _, title, _, _ in rows]
+    assert len({name for name, *_ in rows}) == len(rows) and rows[0][0] == "data"
 
 
 def test_registry_and_commands_import_nothing_heavy():
     code = (
-        "import sys, designspace.sections, designspace.cli; designspace.cli.build_parser(); "
+        "import sys, designspace.reporting.sections, designspace.cli; "
+        "designspace.cli.build_parser(); "
         "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib', 'torch', 'ray') "
         "if m in sys.modules))"
     )

@@ -3,9 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from designspace.errors import DesignSpaceError
-from designspace.sampling import sample
-from designspace.spaces import (
+from designspace.core.sampling import sample
+from designspace.core.spaces import (
     Choice,
     IntUniform,
     LogUniform,
@@ -15,6 +14,7 @@ from designspace.spaces import (
     space_from_dict,
     space_to_dict,
 )
+from designspace.errors import DesignSpaceError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "experiments" / "spaces"
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from designspace.core.spaces import get_space
 from designspace.errors import DesignSpaceError
-from designspace.spaces import get_space
-from designspace.study import load_study, run_study, study_from_dict
+from designspace.studies.study import load_study, run_study, study_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ import pytest
 import sweep_support
 from sweep_support import ENV, EXECUTORS, TINY, FaultyTrainer, digest_tree, keys_of, tiny
 
-from designspace import results as res
 from designspace.errors import DesignSpaceError
+from designspace.formats import results as res
 from designspace.sweep import Placement, describe_plan, plan_sweep, run_sweep
 
 LIFECYCLE = tiny(spaces=("AnyNetXA", "AnyNetXE"), n=2)
@@ -214,10 +214,10 @@ NODE_LOSS = textwrap.dedent(
     import json, os, threading, time
     import ray
     from ray.cluster_utils import Cluster
-    from designspace import results as res
-    from designspace.regimes import get_regime
+    from designspace.formats import results as res
+    from designspace.core.regimes import get_regime
     from designspace.sweep import Placement, SweepConfig, run_sweep
-    from designspace.train import TrainConfig, train
+    from designspace.training.train import TrainConfig, train
 
     out, marks = {out!r}, {marks!r}
 

@@ -19,7 +19,7 @@ import psutil
 import pytest
 from sweep_support import CLI_TINY, ENV, EXECUTORS, keys_of, run_cli
 
-from designspace import results as res
+from designspace.formats import results as res
 
 
 def _is_loopback(ip: str) -> bool:

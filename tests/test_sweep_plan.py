@@ -10,9 +10,9 @@ import pytest
 from sweep_support import CLI_TINY, ENV, REGIME, TINY, probe_refusals, tiny
 
 from designspace.cli import main
-from designspace.complexity import complexity
+from designspace.core.complexity import complexity
+from designspace.core.sampling import sample
 from designspace.errors import DesignSpaceError
-from designspace.sampling import sample
 from designspace.sweep import Placement, SweepConfig, describe_plan, plan_sweep
 
 
@@ -29,7 +29,7 @@ def test_plan_samples_each_space_and_counts_at_the_training_resolution(tmp_path)
         assert row.resolution == 32 and row.flops == complexity(a, 32).flops
 
     samples = tmp_path / "s.jsonl"
-    from designspace.archfile import write_table
+    from designspace.formats.archfile import write_table
 
     write_table(sample("AnyNetXB", 4, seed=5, regime=REGIME).to_frame(), samples)
     from_file = plan_sweep(SweepConfig(samples=str(samples), train=TINY))

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from designspace.arch import Architecture, Stage
-from designspace.data import load_data
+from designspace.core.arch import Architecture, Stage
 from designspace.errors import DesignSpaceError
-from designspace.train import (
+from designspace.training.data import load_data
+from designspace.training.train import (
     TrainConfig,
     augment_batch,
     evaluate,
@@ -121,7 +121,7 @@ def test_checkpoint_reproduces_the_reported_error(fmnist, tmp_path):
     result = run(fmnist, max_steps=5, channels_last=False)
     train(TINY, TrainConfig(**BASE, max_steps=5, channels_last=False), fmnist, save=path)
     model = load_checkpoint(path).model()
-    from designspace.train import _Normalizer
+    from designspace.training.train import _Normalizer
 
     norm = _Normalizer(fmnist, torch.device("cpu"), channels_last=False)
     top1, _ = evaluate(model, fmnist.val_x.permute(0, 2, 3, 1).contiguous(), fmnist.val_y, norm, 10)
@@ -137,21 +137,21 @@ def test_cuda_out_of_memory_is_a_failed_status(fmnist, monkeypatch):
         def forward(self, x):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    import designspace.models
+    import designspace.training.models
 
-    monkeypatch.setattr(designspace.models, "build_model", lambda arch, **kw: Boom())
+    monkeypatch.setattr(designspace.training.models, "build_model", lambda arch, **kw: Boom())
     result = run(fmnist, max_steps=2)
     assert result.status == "failed" and "out of memory" in result.error
     assert math.isnan(result.val_top1_err)
 
 
 def test_other_exceptions_reach_the_caller(fmnist, monkeypatch):
-    import designspace.models
+    import designspace.training.models
 
     def broken(arch, **kw):
         raise RuntimeError("builder exploded")
 
-    monkeypatch.setattr(designspace.models, "build_model", broken)
+    monkeypatch.setattr(designspace.training.models, "build_model", broken)
     with pytest.raises(RuntimeError, match="builder exploded"):
         run(fmnist, max_steps=1)
 
@@ -177,8 +177,8 @@ def test_bad_settings_raise(settings, message):
 
 
 def test_min_resolution():
-    from designspace.named import get_model
-    from designspace.train import min_resolution
+    from designspace.core.named import get_model
+    from designspace.training.train import min_resolution
 
     # 4 stages + stem, total stride 32: maps 17 -> 9 -> 5 -> 3 -> 2 -> 1
     four = get_model("RegNetX-400MF")
@@ -286,7 +286,7 @@ def test_result_row_has_the_contract_columns(fmnist):
 
 @pytest.mark.parametrize("nesterov", [True, False])
 def test_sgd_matches_torch_optim_sgd_exactly(nesterov):
-    from designspace.train import SGD
+    from designspace.training.train import SGD
 
     torch.manual_seed(0)
     a = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
@@ -313,7 +313,7 @@ def test_sgd_matches_torch_optim_sgd_exactly(nesterov):
 
 def test_sgd_with_a_tensor_learning_rate_follows_the_float_one():
     # The CUDA-graph step reads lr from a 0-d tensor; the update must be the same rule.
-    from designspace.train import SGD
+    from designspace.training.train import SGD
 
     torch.manual_seed(0)
     a = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
@@ -341,16 +341,16 @@ def test_cuda_graph_setting_is_ignored_on_cpu(fmnist):
 
 @pytest.mark.parametrize("setting", [None, True, False])
 def test_zero_init_last_bn_reaches_the_model_builder(fmnist, monkeypatch, setting):
-    import designspace.models
+    import designspace.training.models
 
     seen = []
-    real = designspace.models.build_model
+    real = designspace.training.models.build_model
 
     def spy(arch, zero_init_last_bn=False):
         seen.append(zero_init_last_bn)
         return real(arch, zero_init_last_bn=zero_init_last_bn)
 
-    monkeypatch.setattr(designspace.models, "build_model", spy)
+    monkeypatch.setattr(designspace.training.models, "build_model", spy)
     extra = {} if setting is None else {"zero_init_last_bn": setting}
     result = run(fmnist, max_steps=1, **extra)
     assert result.status == "ok"

@@ -1,5 +1,8 @@
 """Analysis of design-space results (NDS 2019, DDS 2020): pure numpy / pandas / scipy.
 
+May import :mod:`designspace.formats`, :mod:`designspace.core` and :mod:`designspace.errors`;
+never torch, ray, matplotlib, sweeps or reporting.
+
 Everything takes a results DataFrame in the sweep's schema (one row per evaluated model;
 errors are fractions in [0, 1]; flops are multiply-adds) and returns numbers or DataFrames.
 Rows whose ``status`` is not "ok" are excluded and counted. Nothing here imports torch or ray.

@@ -6,7 +6,7 @@ For a model with per-block widths ``w_j`` (j = 0..d-1, d fixed by the model), se
     u_j = w0 + wa * j;  s_j = round(log(u_j / w0) / log(wm));  w_pred_j = round(w0 * wm^s_j / q) * q
 
 (numpy rounding, half to even; the one implementation is
-:func:`designspace.regnet.quantized_widths`) matches best, measured by the fit error
+:func:`designspace.core.regnet.quantized_widths`) matches best, measured by the fit error
 ``e_fit = mean_j |log w_j - log w_pred_j|`` (natural log). Widths are channels; e_fit is
 unitless.
 
@@ -77,8 +77,8 @@ import numpy as np
 import pandas as pd
 
 from designspace.analysis._data import block_widths as _block_widths
+from designspace.core.regnet import quantized_widths
 from designspace.errors import DesignSpaceError
-from designspace.regnet import quantized_widths
 
 __all__ = [
     "FitGrid",

@@ -1,10 +1,10 @@
 """Reading results sets from disk: parquet directories or files, and CSV files.
 
 A directory is a sweep folder (its ``results/`` data set) or a parquet data set folder, read by
-:func:`designspace.results.scan_results` (hidden and ``_`` files are ignored; unreadable files
-are skipped with a warning naming each). Several paths are concatenated (columns missing in
-some become NaN). CSV list cells such as ``[1, 2, 3]`` stay text here and are parsed where
-needed (see ``_data.as_list``).
+:func:`designspace.formats.results.scan_results` (hidden and ``_`` files are ignored; unreadable
+files are skipped with a warning naming each). Several paths are concatenated (columns missing in
+some become NaN). CSV list cells such as ``[1, 2, 3]`` stay text here and are parsed where needed
+(see ``_data.as_list``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def load_results(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
 
 
 def _read_directory(path: Path) -> pd.DataFrame:
-    from designspace.results import ResultsWarning, scan_results
+    from designspace.formats.results import ResultsWarning, scan_results
 
     scan = scan_results(path)
     for f, reason in scan.bad:

@@ -1,7 +1,7 @@
 """Training noise: how much a model's error moves when only the training seed changes.
 
 Results with seed replicates hold several rows per architecture (same ``arch_id``, different
-``cfg_seed``; see :mod:`designspace.replicate`). From them:
+``cfg_seed``; see :mod:`designspace.studies.replicate`). From them:
 
 * :func:`noise_floor`: the pooled within-architecture standard deviation
   ``sd = sqrt(sum_i sum_s (e_is - mean_i)^2 / sum_i (n_i - 1))`` over architectures with at

@@ -17,7 +17,7 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``designspace analyze`` on the sub-command parsers."""
-    from designspace.sections import SECTIONS
+    from designspace.reporting.sections import SECTIONS
 
     p = sub.add_parser(
         "analyze",
@@ -75,10 +75,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> object:
-    """The :class:`~designspace.sections.AnalysisOptions` of the command line (validated; cheap:
-    nothing heavy is imported)."""
+    """The :class:`~designspace.reporting.options.AnalysisOptions` of the command line
+    (validated; cheap: nothing heavy is imported)."""
     from designspace.errors import DesignSpaceError
-    from designspace.sections import AnalysisOptions
+    from designspace.reporting.options import AnalysisOptions
 
     formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
     bad = sorted(set(formats) - {"png", "svg"})
@@ -116,14 +116,14 @@ def check_inputs(paths: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``designspace analyze``; returns the exit code (bad input raises DesignSpaceError)."""
-    from designspace.report import check_out_dir
+    from designspace.reporting.report import check_out_dir
 
     options = options_from_args(args)
     check_inputs(args.results)
     check_out_dir(args.out)
 
     from designspace.analysis import load_results
-    from designspace.report import analyze
+    from designspace.reporting.report import analyze
 
     data = load_results(args.results)
     rep = analyze(data, args.out, options, sources=args.results)

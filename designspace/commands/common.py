@@ -7,8 +7,8 @@ import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from designspace.arch import Architecture
-    from designspace.regimes import Regime
+    from designspace.core.arch import Architecture
+    from designspace.core.regimes import Regime
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -38,7 +38,7 @@ def examples(*cases: tuple[str, str]) -> str:
 
 def _regimes_help() -> str:
     """The built-in regimes in one line each, from the registry (so none is forgotten)."""
-    from designspace.regimes import REGIMES, format_quantity
+    from designspace.core.regimes import REGIMES, format_quantity
 
     def one(r: Regime) -> str:
         lo, hi = r.flops
@@ -85,8 +85,8 @@ def add_regime_arguments(
 
 def regime_from_args(args: argparse.Namespace, name: str | None = None) -> Regime:
     """The regime named by --regime (or ``name``) with the command-line overrides applied."""
+    from designspace.core.regimes import get_regime, parse_band
     from designspace.errors import DesignSpaceError
-    from designspace.regimes import get_regime, parse_band
 
     regime = get_regime(name or args.regime)
     for key in ("resolution", "in_channels", "num_classes"):
@@ -125,8 +125,8 @@ def add_architecture_arguments(p: argparse.ArgumentParser) -> None:
 
 def architecture_from_args(args: argparse.Namespace) -> tuple[Architecture, int | None]:
     """The selected architecture and, for a table row, its recorded resolution (else None)."""
-    from designspace.archfile import architecture_from_table, read_architecture, read_table
     from designspace.errors import DesignSpaceError
+    from designspace.formats.archfile import architecture_from_table, read_architecture, read_table
 
     if args.from_file:
         if args.arch:

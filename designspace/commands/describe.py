@@ -57,10 +57,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from designspace.complexity import complexity, stage_summary
+    from designspace.core.complexity import complexity, stage_summary
+    from designspace.core.named import CHAPTER_MODEL, list_models
+    from designspace.core.regimes import format_quantity
     from designspace.errors import DesignSpaceError
-    from designspace.named import CHAPTER_MODEL, list_models
-    from designspace.regimes import format_quantity
 
     if args.list:
         print("\n".join(list_models()))
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.counter in ("analytic", "both"):
         counts["analytic"] = complexity(arch, resolution)
     if args.counter in ("fvcore", "both"):
-        from designspace.counting import count_fvcore
+        from designspace.training.counting import count_fvcore
 
         counts["fvcore"] = count_fvcore(arch, resolution)
     main = counts.get("analytic") or counts["fvcore"]

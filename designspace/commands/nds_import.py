@@ -1,7 +1,7 @@
 """``designspace import nds``: published NDS populations -> a results data set.
 
 Registered as the command ``import`` (a Python keyword, hence this module's name) with one
-format so far, ``nds``; see :mod:`designspace.nds` for the mapping of the records.
+format so far, ``nds``; see :mod:`designspace.formats.nds` for the mapping of the records.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from designspace.nds import import_nds
+    from designspace.formats.nds import import_nds
 
     written = import_nds(args.files, args.out, args.space)
     frame = pd.read_parquet(written[0].parent, columns=["space", "status"])

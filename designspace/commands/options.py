@@ -1,7 +1,7 @@
 """Command-line options generated from the configuration dataclasses, so none can be forgotten.
 
-Every field of :class:`~designspace.trainconfig.TrainConfig` becomes one option: the data
-fields (those of :class:`~designspace.datasets.DataConfig`) in a "data" group, the others in
+Every field of :class:`~designspace.training.trainconfig.TrainConfig` becomes one option: the data
+fields (those of :class:`~designspace.core.datasets.DataConfig`) in a "data" group, the others in
 the group their field metadata names ("schedule", "run"). The option is ``--field-name``; its
 type comes from the annotation (``int``, ``float``, ``str``; ``bool`` gives
 ``--x/--no-x``), its help and metavar from the field's metadata. Every default is None, so an
@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from designspace.datasets import DATASETS, DataConfig
-from designspace.fieldcheck import field_types
-from designspace.trainconfig import DATA_FIELDS, TrainConfig
+from designspace.core.datasets import DATASETS, DataConfig
+from designspace.core.fieldcheck import field_types
+from designspace.training.trainconfig import DATA_FIELDS, TrainConfig
 
 __all__ = ["GROUPS", "ConfigOption", "add_train_options", "settings_from_args", "train_options"]
 

@@ -1,5 +1,5 @@
 """``designspace plot KIND``: one figure of a results set as PNG or SVG (kinds: the plot
-registry, :data:`designspace.sections.PLOT_KINDS`)."""
+registry, :data:`designspace.reporting.plot_kinds.PLOT_KINDS`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``designspace plot`` on the sub-command parsers."""
-    from designspace.sections import PLOT_KINDS
+    from designspace.reporting.plot_kinds import PLOT_KINDS
 
     p = sub.add_parser(
         "plot",
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``designspace plot``; returns the exit code (bad input raises DesignSpaceError)."""
     from designspace.commands.analyze import check_inputs
     from designspace.errors import DesignSpaceError
-    from designspace.sections import AnalysisOptions
+    from designspace.reporting.options import AnalysisOptions
 
     output = check_output(args.output)
     if args.top < 1:
@@ -74,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
     )
     check_inputs(args.results)
 
-    from designspace import plots
     from designspace.analysis import load_results
     from designspace.analysis._data import usable
-    from designspace.sections import draw
+    from designspace.reporting import plots
+    from designspace.reporting.plot_kinds import draw
 
     data = load_results(args.results)
     fig, ax = plots.new_figure()

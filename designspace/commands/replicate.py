@@ -43,7 +43,7 @@ def check_args(args: argparse.Namespace):  # -> tuple[TrainConfig, Placement, Pa
     from designspace.commands.sweep import placement_from_args
     from designspace.errors import DesignSpaceError
     from designspace.sweep.plan import check_out_dir
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
     if len(set(args.seeds)) < 2 or len(set(args.seeds)) != len(args.seeds):
         raise DesignSpaceError(f"--seeds needs at least two distinct seeds, got {args.seeds}")
@@ -57,7 +57,7 @@ def check_args(args: argparse.Namespace):  # -> tuple[TrainConfig, Placement, Pa
 
 def run(args: argparse.Namespace) -> int:
     from designspace.analysis import noise_floor
-    from designspace.replicate import replicate
+    from designspace.studies.replicate import replicate
 
     train, placement, out = check_args(args)
     frame = replicate(

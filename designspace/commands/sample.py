@@ -62,16 +62,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designspace.core.regimes import format_quantity
+    from designspace.core.sampling import sample
     from designspace.errors import DesignSpaceError
-    from designspace.regimes import format_quantity
-    from designspace.sampling import sample
 
     if args.n <= 0:
         raise DesignSpaceError(f"-n must be a positive number of configurations, got {args.n}")
     regime = regime_from_args(args)
     result = sample(args.space, args.n, seed=args.seed, regime=regime, max_draws=args.max_draws)
     if args.out:
-        from designspace.archfile import write_table
+        from designspace.formats.archfile import write_table
 
         write_table(result.to_frame(), args.out)
     lo, hi = result.band["flops"]

@@ -27,8 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.regimes import REGIMES, format_quantity
-    from designspace.spaces import get_space, list_spaces
+    from designspace.core.regimes import REGIMES, format_quantity
+    from designspace.core.spaces import get_space, list_spaces
 
     if args.regimes:
         wide = max(map(len, REGIMES))

@@ -102,9 +102,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.budget import format_duration, parse_duration
     from designspace.errors import DesignSpaceError
-    from designspace.study import load_study, run_study
+    from designspace.studies.budget import format_duration, parse_duration
+    from designspace.studies.study import load_study, run_study
     from designspace.sweep.plan import check_out_dir
 
     if args.n is not None and args.n <= 0:

@@ -43,7 +43,7 @@ def add_placement_arguments(
     """``--executor``, ``--cpus-per-trial``, ``--gpus-per-trial``, ``--max-concurrent``,
     ``--wait`` (and with ``ray_options`` ``--address``), shared by sweep, study and demo;
     returns their argument group."""
-    from designspace.sweep.executor import EXECUTORS
+    from designspace.sweep.registry import EXECUTORS
 
     r = p.add_argument_group("placement")
     r.add_argument(
@@ -186,7 +186,7 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
     from designspace.errors import DesignSpaceError
     from designspace.sweep.config import SweepConfig
     from designspace.sweep.plan import check_out_dir
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
     if args.space and args.n is None:
         raise DesignSpaceError("--space needs -n (configurations per space)")
@@ -263,6 +263,6 @@ def _regime_overrides(args: argparse.Namespace) -> bool:
 
 
 def _dataset_regime(dataset: str) -> str:
-    from designspace.regimes import regime_for_dataset
+    from designspace.core.regimes import regime_for_dataset
 
     return regime_for_dataset(dataset).name

@@ -11,8 +11,8 @@ from designspace.commands.common import add_architecture_arguments, architecture
 from designspace.commands.options import add_train_options, settings_from_args, train_options
 
 if TYPE_CHECKING:
-    from designspace.arch import Architecture
-    from designspace.trainconfig import TrainConfig
+    from designspace.core.arch import Architecture
+    from designspace.training.trainconfig import TrainConfig
 
 
 EXAMPLES = """\
@@ -25,7 +25,7 @@ examples:
   designspace train arch.json --dataset cifar10 --data-root ~/data --max-steps 200 --json
       an architecture file on CIFAR-10, one JSON object on stdout
   designspace train --from samples.parquet --index 3 --save model.pt
-      row 3 of a samples table; load the checkpoint with designspace.train.load_checkpoint
+      row 3 of a samples table; load the checkpoint with designspace.training.train.load_checkpoint
 """
 
 
@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="PATH",
         help="write a checkpoint (weights, architecture, settings, metrics); read it "
-        "with designspace.train.load_checkpoint",
+        "with designspace.training.train.load_checkpoint",
     )
     r.add_argument("--json", action="store_true", help="print one JSON object (no progress output)")
     r.add_argument("--quiet", action="store_true", help="no progress output on stderr")
@@ -73,9 +73,9 @@ def check_args(args: argparse.Namespace) -> tuple[Architecture, TrainConfig]:
     """The architecture and training configuration the arguments ask for, with everything
     checked that needs no torch (settings, model, resolution, data folder, subset sizes,
     checkpoint path): bad input is refused here, in well under a second."""
-    from designspace.datasets import check_subsets, require_root
+    from designspace.core.datasets import check_subsets, require_root
     from designspace.errors import DesignSpaceError
-    from designspace.trainconfig import TrainConfig, check_resolution
+    from designspace.training.trainconfig import TrainConfig, check_resolution
 
     config = TrainConfig(**settings_from_args(args, args.train_options))
     arch, _ = architecture_from_args(args)
@@ -122,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
 
     arch, config = check_args(args)  # before torch is imported
 
-    from designspace.data import describe, load_data
-    from designspace.train import resolve_device, train
+    from designspace.training.data import describe, load_data
+    from designspace.training.train import resolve_device, train
 
     device = resolve_device(config.device)
     data = load_data(config.data, device=device)
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
     flops = params = None
     try:
-        from designspace.complexity import complexity
+        from designspace.core.complexity import complexity
 
         counts = complexity(arch, data.resolution)
         flops, params = counts.flops, counts.params

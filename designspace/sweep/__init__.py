@@ -1,5 +1,9 @@
 """Sweeps: train every sampled configuration of one or more spaces, resumably.
 
+May import :mod:`designspace.training`, :mod:`designspace.formats`, :mod:`designspace.core`
+and :mod:`designspace.errors`; never analysis, reporting or studies. Planning (``config``,
+``plan``) imports neither torch nor ray; ray lives only in ``ray_executor``.
+
 The package, by concept:
 
 * :mod:`~designspace.sweep.config`: :class:`SweepConfig` (what is evaluated) and
@@ -7,17 +11,18 @@ The package, by concept:
 * :mod:`~designspace.sweep.plan`: the plan, manifest, resume, compute estimate and dry run
   (pure: no torch, no ray);
 * :mod:`~designspace.sweep.resources`: per-trial resources and concurrency;
-* :mod:`~designspace.sweep.executor`: the executor seam (:class:`Job`, :class:`Recorder`,
-  the :data:`EXECUTORS` registry); :mod:`~designspace.sweep.ray_executor` (Ray Tune, the only
-  module importing ray) and :mod:`~designspace.sweep.local_executor` (worker processes on one
-  machine); :mod:`~designspace.sweep.trial` is the trial both run;
+* :mod:`~designspace.sweep.registry`: the :data:`EXECUTORS` registry (name -> class);
+* :mod:`~designspace.sweep.executor`: the executor seam (:class:`Job`, :class:`Recorder`);
+  :mod:`~designspace.sweep.ray_executor` (Ray Tune, the only module importing ray) and
+  :mod:`~designspace.sweep.local_executor` (worker processes on one machine);
+  :mod:`~designspace.sweep.trial` is the trial both run;
 * :mod:`~designspace.sweep.progress`: a bar on a terminal, lines in a log;
 * :mod:`~designspace.sweep.locks`: one writer per output folder;
 * :mod:`~designspace.sweep.run`: :func:`run_sweep`, which puts them together.
 
 Results: one parquet file per finished model, written by the driver the moment the model is
-done (:mod:`designspace.results`); a rerun trains only what is missing; a SIGKILL of the driver
-loses only the trials that were running.
+done (:mod:`designspace.formats.results`); a rerun trains only what is missing; a SIGKILL of
+the driver loses only the trials that were running.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ _EXPORTS = {
     "PLACEMENT_SETTINGS": "config",
     "Placement": "config",
     "SweepConfig": "config",
-    "EXECUTORS": "executor",
+    "EXECUTORS": "registry",
     "Executor": "executor",
     "Job": "executor",
     "Recorder": "executor",

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from designspace.errors import DesignSpaceError
 
 if TYPE_CHECKING:
-    from designspace.regimes import Regime
-    from designspace.trainconfig import TrainConfig
+    from designspace.core.regimes import Regime
+    from designspace.training.trainconfig import TrainConfig
 
 # Measured on the 2-core development machine (RegNetX32 at 28 px): two 1-thread trainings side
 # by side gave ~1,900 images/s each, one 2-thread training ~2,400 images/s, so one CPU per
@@ -31,7 +31,7 @@ DEFAULT_EXECUTOR = "ray"
 
 
 def _train_config_class() -> type:
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
     return TrainConfig
 
@@ -83,7 +83,7 @@ class Placement:
 
     ``executor``: ``"ray"`` (Ray Tune: a local Ray, or a cluster with ``address``) or
     ``"local"`` (worker processes on this machine, no Ray); see
-    :data:`designspace.sweep.executor.EXECUTORS`. ``address`` (Ray only): None starts a local
+    :data:`designspace.sweep.registry.EXECUTORS`. ``address`` (Ray only): None starts a local
     Ray bound to 127.0.0.1 (or uses the one already initialized in this process); ``"auto"``
     or ``"HOST:PORT"`` joins a running cluster. ``cpus_per_trial`` (also the trial's torch
     threads, at least 1) and ``gpus_per_trial`` may be fractions; None for GPUs means
@@ -131,13 +131,9 @@ class Placement:
             raise DesignSpaceError(
                 f"object_store_memory must be a positive number of bytes, got {o!r}"
             )
-        from designspace.sweep.executor import EXECUTORS, suggest
+        from designspace.sweep.registry import check_executor
 
-        if self.executor not in EXECUTORS:
-            raise DesignSpaceError(
-                f"unknown executor {self.executor!r}{suggest(str(self.executor), EXECUTORS)}; "
-                f"choose one of {', '.join(EXECUTORS)}"
-            )
+        check_executor(self.executor)
         if self.executor != "ray" and a is not None:
             raise DesignSpaceError(
                 f"--address joins a Ray cluster, but the {self.executor} executor runs on this "

@@ -7,17 +7,16 @@ after the last retry). The recorder runs in the driver process: it writes the mo
 file atomically and drives the progress display, so every executor records the same way.
 
 Adding an executor = one module with a class that has ``connect`` and ``run`` (see
-:class:`Executor`) + one entry in :data:`EXECUTORS`. Pure: imports neither torch nor ray.
+:class:`Executor`) + one entry in :data:`designspace.sweep.registry.EXECUTORS`. Pure: imports
+neither torch nor ray.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,19 +28,6 @@ if TYPE_CHECKING:
     from designspace.sweep.resources import Resources
 
 Trainer = Callable[..., Any]  # (arch, config, data=...) -> TrainResult
-
-# name -> "module:Class". Imported only when chosen, so that e.g. the local executor never
-# imports ray.
-EXECUTORS: dict[str, str] = {
-    "ray": "designspace.sweep.ray_executor:RayExecutor",
-    "local": "designspace.sweep.local_executor:LocalExecutor",
-}
-
-
-def suggest(name: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -85,16 +71,10 @@ class Executor(Protocol):
 
 
 def get_executor(name: str) -> Executor:
-    """A new executor of the registered ``name`` (imports its module only now)."""
-    from designspace.errors import DesignSpaceError
+    """A new executor of the registered ``name`` (see :mod:`designspace.sweep.registry`)."""
+    from designspace.sweep.registry import executor_class
 
-    if name not in EXECUTORS:
-        raise DesignSpaceError(
-            f"unknown executor {name!r}{suggest(name, EXECUTORS)}; choose one of "
-            f"{', '.join(EXECUTORS)}"
-        )
-    module, _, cls = EXECUTORS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    return executor_class(name)()
 
 
 class Recorder:
@@ -119,7 +99,7 @@ class Recorder:
         self.schema = schema
         self.sweep = sweep
         self.progress = progress
-        from designspace.results import STATUSES
+        from designspace.formats.results import STATUSES
 
         self.recorded: set[str] = set()
         self.counts: dict[str, int] = {s: 0 for s in STATUSES}
@@ -132,8 +112,8 @@ class Recorder:
         ``metrics``: the trainer's result row (``status`` "ok", "diverged" or "failed", errors
         as fractions); ``attempt``: 1 = first try.
         """
-        from designspace import __version__
-        from designspace import results as res
+        from designspace.formats import results as res
+        from designspace.version import __version__
 
         if key in self.recorded:  # e.g. a node died after the report reached the driver
             return

@@ -27,32 +27,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from designspace import __version__
-from designspace import results as res
-from designspace.arch import Architecture
+from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
+from designspace.formats import results as res
 from designspace.sweep.config import PLACEMENT_SETTINGS, Placement, SweepConfig
 from designspace.sweep.resources import local_resources, resolve_resources
+from designspace.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from designspace.datasets import DatasetFacts
-    from designspace.regimes import Regime
-    from designspace.trainconfig import TrainConfig
+    from designspace.core.datasets import DatasetFacts
+    from designspace.core.regimes import Regime
+    from designspace.training.trainconfig import TrainConfig
 
 
 def dataset_facts(config: TrainConfig) -> DatasetFacts:
     """Images (after subsets), resolution (px, after resize), channels and classes of the
     data set that ``config`` trains on (known sizes, or an image folder's files listed)."""
-    from designspace.datasets import dataset_facts as facts
+    from designspace.core.datasets import dataset_facts as facts
 
     return facts(config.data)
 
 
 def regime_for(config: SweepConfig) -> Regime:
     """The regime ``config`` samples in: its own, else its data set's."""
-    from designspace.regimes import Regime, get_regime, regime_for_dataset
+    from designspace.core.regimes import Regime, get_regime, regime_for_dataset
 
     if isinstance(config.regime, Regime):
         return config.regime
@@ -92,15 +92,15 @@ def plan_sweep(config: SweepConfig) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from designspace.complexity import complexity
-    from designspace.trainconfig import check_resolution
+    from designspace.core.complexity import complexity
+    from designspace.training.trainconfig import check_resolution
 
     facts = dataset_facts(config.train)
     entries: list[tuple[str, str | None, int | None, int, Architecture]] = []
     if config.samples is not None:
         entries = _entries_from_table(config.samples, regime_for(config).name)
     else:
-        from designspace.sampling import sample
+        from designspace.core.sampling import sample
 
         regime = regime_for(config)
         for space in config.spaces:
@@ -140,7 +140,7 @@ def plan_sweep(config: SweepConfig) -> pd.DataFrame:
 
 
 def _entries_from_table(path: str, default_regime: str) -> list:
-    from designspace.archfile import read_table
+    from designspace.formats.archfile import read_table
 
     frame = read_table(path)
     if len(frame) == 0:
@@ -419,7 +419,7 @@ def describe_plan(
     where :func:`run_sweep` would refuse (e.g. ``out`` holds a
     different sweep and not ``force_new``).
     """
-    from designspace.regimes import format_quantity
+    from designspace.core.regimes import format_quantity
 
     placement = placement or Placement()
     plan = plan_sweep(config)

@@ -15,7 +15,7 @@ from designspace.errors import DesignSpaceError
 from designspace.sweep.config import DEFAULT_GPU_SHARE, Placement
 
 if TYPE_CHECKING:
-    from designspace.train import TrainConfig
+    from designspace.training.train import TrainConfig
 
 
 @dataclass(frozen=True)

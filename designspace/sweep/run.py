@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from designspace import results as res
-from designspace.datasets import check_subsets
+from designspace.core.datasets import check_subsets
 from designspace.errors import DesignSpaceError
+from designspace.formats import results as res
 from designspace.sweep.config import Placement, SweepConfig
 from designspace.sweep.executor import Job, Recorder, Trainer, TrialSpec, get_executor
 from designspace.sweep.locks import out_lock
@@ -41,7 +41,7 @@ from designspace.sweep.resources import local_resources, resolve_resources
 if TYPE_CHECKING:
     import pandas as pd
 
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
 
 @dataclass
@@ -84,14 +84,14 @@ def check_data(train: TrainConfig) -> None:
     check_subsets(train.data)
     if train.data.spec.counted:
         return
-    from designspace.data import load_data
+    from designspace.training.data import load_data
 
     load_data(dataclasses.replace(train.data, resize=None))
 
 
 def _schema_for(plan: pd.DataFrame) -> Any:
-    from designspace.train import TrainResult
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.train import TrainResult
+    from designspace.training.trainconfig import TrainConfig
 
     settings = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     metrics = {f.name: f.type for f in dataclasses.fields(TrainResult) if f.name != "extra"}
@@ -115,15 +115,15 @@ def run_sweep(
     """Run (or resume) a sweep into ``out`` and return all its results as a DataFrame.
 
     ``out`` gets ``sweep.json`` and the ``results/`` parquet data set (see
-    :mod:`designspace.results`); models already recorded there are not trained again.
+    :mod:`designspace.formats.results`); models already recorded there are not trained again.
     ``out`` holding a different sweep is refused unless ``force_new``, which starts this
     sweep in ``out/run-K`` and leaves the existing results alone. One writer per ``out``:
     another live sweep or study writing there is refused, or waited for with ``wait``.
     ``placement`` (None: :class:`Placement`'s defaults); its ``executor`` chooses what runs
     the trials (``"ray"`` or ``"local"``).
     ``progress`` shows a bar on a terminal, plain lines otherwise (stderr). ``trainer``
-    replaces :func:`designspace.train.train` (same signature; importable or picklable in the
-    workers). ``deadline`` (seconds from now, or a datetime): no trial starts after it; the
+    replaces :func:`designspace.training.train.train` (same signature; importable or picklable
+    in the workers). ``deadline`` (seconds from now, or a datetime): no trial starts after it; the
     sweep ends when the running ones are done and resumes later like any other. ``info``,
     when given, is filled with a :class:`SweepRun` under ``"run"``. ``lock=False`` is for a
     caller that already holds ``out``'s writer lock (:func:`designspace.sweep.locks.out_lock`),

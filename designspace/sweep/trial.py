@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from designspace.arch import Architecture
+from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
 
 # A cache, not configuration: one data set per worker process, keyed by the data settings.
@@ -20,8 +20,8 @@ _DATA_CACHE: dict[tuple, Any] = {}
 
 def data_for(config: Any) -> Any:
     """The (cached) in-memory data set of training settings ``config`` on its device."""
-    from designspace.data import load_data
-    from designspace.train import resolve_device
+    from designspace.training.data import load_data
+    from designspace.training.train import resolve_device
 
     device = resolve_device(config.device)
     key = (config.data, str(device))
@@ -37,7 +37,7 @@ def run_trial(arch_json: str, settings: dict[str, Any], trainer: Any = None) -> 
     ``{"status": "failed", "error": ...}`` for bad settings and out-of-memory."""
     import torch
 
-    from designspace.train import TrainConfig, train
+    from designspace.training.train import TrainConfig, train
 
     config = TrainConfig.from_dict(settings)
     # Outside the try: a data set missing on one node is worth a retry on another.

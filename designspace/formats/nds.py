@@ -3,7 +3,7 @@
 The NDS authors published their trained models as JSON files (``data.zip`` of the NDS
 repository). Two shapes exist: a list of records (``ResNet_lr-wd_in.json``) and an object of
 named lists (``ResNet_reruns.json`` = ``{"top": [...], "mid": [...]}``). :func:`read_nds` turns
-every record into one row of the results schema of :mod:`designspace.results`, so the
+every record into one row of the results schema of :mod:`designspace.formats.results`, so the
 populations go through every analysis like a sweep's; :func:`import_nds` writes them as a
 results data set (``OUT/results/``, one parquet file per model, the sweep's own writer).
 
@@ -385,7 +385,7 @@ def _schema(rows: list[dict[str, Any]]):  # -> pyarrow.Schema
     """The results schema of imported rows; every NDS import gets the same one (4 stages:
     NDS's AnyNet nets have at most 4), so pandas.read_parquet, which takes the first file's
     schema, reads a folder of several imports."""
-    from designspace import results as res
+    from designspace.formats import results as res
 
     max_stages = max([MIN_STAGES] + [int(row.get("num_stages") or 0) for row in rows])
     return res.results_schema(max_stages, SETTINGS, METRICS)
@@ -401,14 +401,15 @@ def import_nds(
     paths: Sequence[str | Path], out: str | Path, space: str | None = None
 ) -> list[Path]:
     """Write the records of NDS files as a results data set ``out/results/`` (one parquet file
-    per model, written by :func:`designspace.results.write_result`); return the files written.
+    per model, written by :func:`designspace.formats.results.write_result`); return the files
+    written.
 
     Every file is read and checked before anything is written, so bad input writes nothing.
     ``out`` may already hold imported results, but never the same models (same space and
     index) or a sweep (its ``sweep.json``).
     """
-    from designspace import __version__
-    from designspace import results as res
+    from designspace.formats import results as res
+    from designspace.version import __version__
 
     if not paths:
         raise DesignSpaceError("name at least one NDS .json file to import")

@@ -1,14 +1,14 @@
 """The data set registry and the data configuration: what is known about each data set.
 
 Pure (no torch, no numpy): planning a sweep, validating arguments and choosing a regime read
-this module only; :mod:`designspace.data` does the loading, through the loader each
+this module only; :mod:`designspace.training.data` does the loading, through the loader each
 :class:`DatasetSpec` names.
 
 Adding a data set: write its loader (``loader(data: DataConfig) -> (train_x, train_y, val_x,
 val_y, class_names)`` with uint8 images of shape (N, C, H, W) and integer labels, numpy arrays)
 and add one :class:`DatasetSpec` to ``_BUILTIN`` below (or call :func:`register_dataset`, which
 lasts for the current process only: sweep workers in other processes do not see it). Its
-regime (``regime``) must be one of :mod:`designspace.regimes`.
+regime (``regime``) must be one of :mod:`designspace.core.regimes`.
 
 Image folders (``data_root/{train,val}/<class>/<image>``) are recognized by
 :data:`IMAGE_SUFFIXES`, the one list of image file suffixes of the project.
@@ -24,8 +24,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from designspace.core.fieldcheck import check_keys, check_types, prefix
 from designspace.errors import DesignSpaceError
-from designspace.fieldcheck import check_keys, check_types, prefix
 
 __all__ = [
     "DATASETS",
@@ -92,7 +92,7 @@ class DatasetSpec:
 _BUILTIN = (
     DatasetSpec(
         name="fashion-mnist",
-        loader="designspace.data:fashion_mnist_splits",
+        loader="designspace.training.data:fashion_mnist_splits",
         resolution=28,
         channels=1,
         classes=10,
@@ -105,7 +105,7 @@ _BUILTIN = (
     ),
     DatasetSpec(
         name="cifar10",
-        loader="designspace.data:cifar10_splits",
+        loader="designspace.training.data:cifar10_splits",
         resolution=32,
         channels=3,
         classes=10,
@@ -117,7 +117,7 @@ _BUILTIN = (
     ),
     DatasetSpec(
         name="imagefolder",
-        loader="designspace.data:imagefolder_splits",
+        loader="designspace.training.data:imagefolder_splits",
         resolution=224,
         channels=3,
         classes=None,
@@ -268,7 +268,8 @@ class DatasetFacts:
 
     ``train_images``/``val_images``: after subsets; ``resolution``: px after ``resize``;
     ``channels``; ``classes``. ``num_train``, ``num_val``, ``in_channels`` and
-    ``num_classes`` are the same numbers under :class:`designspace.data.InMemoryData`'s names.
+    ``num_classes`` are the same numbers under
+    :class:`designspace.training.data.InMemoryData`'s names.
     """
 
     train_images: int
@@ -343,7 +344,7 @@ def image_folder_splits(
 
 def count_image_folder(root: Path) -> tuple[int, int, int]:
     """(train images, val images, classes) of ``root/{train,val}/<class>/<image>``, counted the
-    way :mod:`designspace.data` loads them (classes are ``train/``'s class folders)."""
+    way :mod:`designspace.training.data` loads them (classes are ``train/``'s class folders)."""
     splits = image_folder_splits(root)
     return len(splits["train"][0]), len(splits["val"][0]), len(splits["train"][1])
 

@@ -5,7 +5,7 @@ results DataFrame in the sweep's schema. Rows whose status is not "ok" are left 
 fractions in the data; with ``percent=True`` (default, as in the papers) axes and legends show
 them as percentages. Flops are multiply-adds. :func:`save` writes PNG or SVG by extension.
 The plot kinds of ``designspace plot`` and the report are registered in
-:data:`designspace.sections.PLOT_KINDS`.
+:data:`designspace.reporting.plot_kinds.PLOT_KINDS`.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from designspace.arch import MAX_CHANNELS, MAX_DEPTH, MAX_STAGES
-from designspace.blocks import block_names, get_block
+from designspace.core.arch import MAX_CHANNELS, MAX_DEPTH, MAX_STAGES
+from designspace.core.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
 
 
@@ -200,7 +200,7 @@ class AnyNetSpace:
 
     ``shared`` names parameters drawn once per network; ``monotone`` maps a parameter to
     ``"increasing"`` or ``"decreasing"`` across stages. Blocks without a bottleneck (basic,
-    plain; see :mod:`designspace.blocks`) ignore b and g (b = 1, dense convs). Every stage's
+    plain; see :mod:`designspace.core.blocks`) ignore b and g (b = 1, dense convs). Every stage's
     first block has stride 2.
     """
 
@@ -319,7 +319,7 @@ Space = AnyNetSpace | RegNetSpace
 
 
 # Allowed values per parameter: (lowest, whether the lowest itself is allowed, highest). The
-# limits are Architecture's (designspace.arch), so that a space cannot draw what it refuses.
+# limits are Architecture's (designspace.core.arch), so that a space cannot draw what it refuses.
 _ANYNET_RANGES = {
     "depth": (1, True, MAX_DEPTH),
     "width": (1, True, MAX_CHANNELS),
@@ -409,7 +409,7 @@ def _anynet_x(letter: str, block: str = "x") -> AnyNetSpace:
     if letter >= "E":
         monotone.append(("depth", "increasing"))
         notes.append("d_{i+1} >= d_i")
-    family = "AnyNetX" if block == "x" else "AnyNetY"
+    family = f"AnyNet{block.upper()}"  # the DDS names: AnyNetX (X blocks), AnyNetY (Y blocks)
     return AnyNetSpace(
         name=f"{family}{letter}",
         description=f"DDS {family}{letter}: {', '.join(notes)}",

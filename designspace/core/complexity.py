@@ -10,12 +10,12 @@ Conventions (NDS/DDS, pycls):
 * **acts** are the output elements of every conv and linear layer.
 * Inputs are square: ``resolution`` is the side in pixels.
 
-The walk below follows :mod:`designspace.models` layer by layer (stem, each block type's cost
-function from its spec in :mod:`designspace.blocks`, head), and a test holds the two equal
-through fvcore for every named model and hundreds of sampled ones. Every function takes numpy
-arrays (or ints) and broadcasts, so one code path counts a single network and a batch of a
-million candidates alike: within a stage all blocks after the first cost the same, so a stage
-is ``first + (d - 1) * rest``.
+The walk below follows :mod:`designspace.training.models` layer by layer (stem, each block type's
+cost function from its spec in :mod:`designspace.core.blocks`, head), and a test holds the two equal
+through fvcore for every named model and hundreds of sampled ones. Every function takes numpy arrays
+(or ints) and broadcasts, so one code path counts a single network and a batch of a million
+candidates alike: within a stage all blocks after the first cost the same, so a stage is ``first +
+(d - 1) * rest``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designspace.arch import STEM_STRIDES, Architecture
-from designspace.blocks import basic_block_cost, bottleneck_block_cost, get_block
+from designspace.core.arch import STEM_STRIDES, Architecture
+from designspace.core.blocks import basic_block_cost, bottleneck_block_cost, get_block
+from designspace.core.layercost import Cost, bn_cost, conv_cost, linear_cost
 from designspace.errors import DesignSpaceError
-from designspace.layercost import Cost, bn_cost, conv_cost, linear_cost
 
 __all__ = [
     "Complexity",
@@ -67,7 +67,7 @@ def stem_cost(h, in_channels, width, stem: str):
 def block_cost(block: str, h, w_in, w_out, stride, b, g, se_ratio: float = 0.0):
     """Cost of one block of the registered type ``block``; returns (cost, output side).
 
-    The cost function is the block's spec in :mod:`designspace.blocks`; an unknown name raises
+    The cost function is the block's spec in :mod:`designspace.core.blocks`; an unknown name raises
     DesignSpaceError.
     """
     return get_block(block).cost(h, w_in, w_out, stride, b, g, se_ratio)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designspace.arch import MAX_CHANNELS, Architecture, Stage
-from designspace.blocks import get_block
-from designspace.complexity import complexity_arrays
+from designspace.core.arch import MAX_CHANNELS, Architecture, Stage
+from designspace.core.blocks import get_block
+from designspace.core.complexity import complexity_arrays
+from designspace.core.regimes import Band, Regime, get_regime
+from designspace.core.regnet import compatible_widths, quantized_widths
+from designspace.core.spaces import AnyNetSpace, RegNetSpace, Space, get_space
 from designspace.errors import DesignSpaceError
-from designspace.regimes import Band, Regime, get_regime
-from designspace.regnet import compatible_widths, quantized_widths
-from designspace.spaces import AnyNetSpace, RegNetSpace, Space, get_space
 
 BATCH = 4096
 DEFAULT_MAX_DRAWS = 1_000_000
@@ -170,7 +170,7 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
 
 def _regnet_costs(space: RegNetSpace, regime: Regime, c: dict) -> np.ndarray:
     """Complexity (3, m) of RegNet draws, costed block by block (stages vary in number)."""
-    from designspace.complexity import block_cost, head_cost, stem_cost
+    from designspace.core.complexity import block_cost, head_cost, stem_cost
 
     w, g, b, starts, valid = c["w"], c["g"], c["b"], c["starts"], c["valid"]
     m, dmax = w.shape

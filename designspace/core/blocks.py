@@ -10,14 +10,14 @@ A spec says what the rest of the pure core needs to know about a block type:
 * ``residual``: the block adds a shortcut (identity, or a projection where the width or the
   stride change).
 * ``cost``: its analytic complexity, ``cost(h, w_in, w_out, stride, b, g, se_ratio) ->
-  (Cost, h_out)`` on numpy arrays that broadcast (:mod:`designspace.layercost` conventions:
+  (Cost, h_out)`` on numpy arrays that broadcast (:mod:`designspace.core.layercost` conventions:
   flops are multiply-adds; ``h`` is the input side in px, widths in channels).
 
-Architecture validation (:mod:`designspace.arch`), spaces, sampling and the analytic counter
-(:mod:`designspace.complexity`) read the spec; the PyTorch module of each block is in
-``designspace.models.BLOCK_MODULES``. Adding a block type = one :class:`BlockSpec` registered
-here (with its cost function) + one module class there; a test checks that the two agree with
-fvcore. An unknown name raises :class:`DesignSpaceError` naming the known blocks.
+Architecture validation (:mod:`designspace.core.arch`), spaces, sampling and the analytic counter
+(:mod:`designspace.core.complexity`) read the spec; the PyTorch module of each block is in
+``designspace.training.models.BLOCK_MODULES``. Adding a block type = one :class:`BlockSpec`
+registered here (with its cost function) + one module class there; a test checks that the
+two agree with fvcore. An unknown name raises :class:`DesignSpaceError` naming the known blocks.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from designspace.core.layercost import Cost, bn_cost, conv_cost, shortcut_cost
 from designspace.errors import DesignSpaceError
-from designspace.layercost import Cost, bn_cost, conv_cost, shortcut_cost
 
 BlockCost = Callable[..., tuple[Cost, object]]
 
@@ -99,7 +99,7 @@ _REGISTRY: dict[str, BlockSpec] = {}
 def register_block(spec: BlockSpec) -> BlockSpec:
     """Add a block type; its name must be new. Returns ``spec``.
 
-    The PyTorch module goes into ``designspace.models.BLOCK_MODULES`` under the same name.
+    The PyTorch module goes into ``designspace.training.models.BLOCK_MODULES`` under the same name.
     """
     if not isinstance(spec, BlockSpec):
         raise DesignSpaceError(f"register_block needs a BlockSpec, got {type(spec).__name__}")
@@ -120,6 +120,17 @@ def unregister_block(name: str) -> None:
 def block_names() -> tuple[str, ...]:
     """Names of every registered block type, built-in ones first."""
     return tuple(_REGISTRY)
+
+
+def block_with(*, bottleneck: bool, se: bool, residual: bool = True) -> str:
+    """The name of the first registered block with these structure flags (built-ins first: the
+    X block is the residual bottleneck without SE, the Y block the one with SE)."""
+    for spec in _REGISTRY.values():
+        if (spec.bottleneck, spec.se, spec.residual) == (bottleneck, se, residual):
+            return spec.name
+    raise DesignSpaceError(
+        f"no registered block has bottleneck={bottleneck}, se={se}, residual={residual}"
+    )
 
 
 def get_block(name: str) -> BlockSpec:

@@ -7,9 +7,9 @@ import json
 from functools import cache
 from importlib import resources
 
-from designspace.arch import Architecture, Stage
+from designspace.core.arch import Architecture, Stage
+from designspace.core.regnet import regnet_architecture
 from designspace.errors import DesignSpaceError
-from designspace.regnet import regnet_architecture
 
 CHAPTER_MODEL = "RegNetX32"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from designspace.arch import Architecture
+from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
 
 if TYPE_CHECKING:
@@ -96,6 +96,6 @@ def read_architecture(spec: str) -> Architecture:
             return Architecture.from_json(text)
         except DesignSpaceError as exc:
             raise DesignSpaceError(f"{p}: {exc}") from None
-    from designspace.named import get_model
+    from designspace.core.named import get_model
 
     return get_model(spec)

@@ -7,7 +7,7 @@ Conventions (DDS notation):
   ``group_width`` is channels per group of the 3x3 conv (groups = ``w / b / g``).
 * Only the first block of a stage has the stage's ``stride`` (and a projection shortcut when
   the width or the stride changes).
-* ``block`` names a registered block type (:mod:`designspace.blocks`): built in are ``"x"``
+* ``block`` names a registered block type (:mod:`designspace.core.blocks`): built in are ``"x"``
   (ResNeXt bottleneck), ``"y"`` (X block + squeeze-and-excitation with ``se_ratio`` of the
   block's input width), ``"basic"`` (two 3x3 convs with a residual) and ``"plain"`` (two 3x3
   convs, no residual). Blocks without a bottleneck (basic, plain) have dense convs: their
@@ -16,7 +16,7 @@ Conventions (DDS notation):
   28-32 px inputs).
 
 The description holds no input resolution: complexity is a function of an architecture and a
-resolution (see :mod:`designspace.complexity`).
+resolution (see :mod:`designspace.core.complexity`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from designspace.blocks import block_names, get_block
+from designspace.core.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
 
 STEMS = ("simple", "small")
@@ -420,7 +420,7 @@ def _validate(arch: Architecture) -> None:
             raise DesignSpaceError(
                 f"stage {i}: group_width {s.group_width} does not divide the inner width "
                 f"{s.inner_width} (= width {s.width} / b {b}); use a divisor of it or "
-                f"designspace.regnet.adjust_compatibility"
+                f"designspace.core.regnet.adjust_compatibility"
             )
         w_in = s.width
 

@@ -1,4 +1,4 @@
-"""PyTorch AnyNet: build the network an :class:`~designspace.arch.Architecture` describes.
+"""PyTorch AnyNet: build the network an :class:`~designspace.core.arch.Architecture` describes.
 
 Structure (DDS / pycls reference choices): stem -> stages -> head. A stage is an
 ``nn.Sequential`` of blocks; only its first block has the stage's stride and, when the width or
@@ -8,8 +8,8 @@ layer with bias. Every shape follows from the description, so no lazy modules ar
 network accepts any input of ``in_channels`` channels and at least 1 x 1 pixels (3x3 convs pad
 by 1, so a stride-2 conv maps h to ``(h - 1) // 2 + 1``).
 
-The analytic counter :mod:`designspace.complexity` mirrors this module layer by layer;
-:mod:`designspace.counting` checks the two against each other.
+The analytic counter :mod:`designspace.core.complexity` mirrors this module layer by layer;
+:mod:`designspace.training.counting` checks the two against each other.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from designspace.arch import STEM_STRIDES, Architecture, Stage
-from designspace.blocks import get_block
+from designspace.core.arch import STEM_STRIDES, Architecture, Stage
+from designspace.core.blocks import get_block
 from designspace.errors import DesignSpaceError
 
 __all__ = [
@@ -197,7 +197,7 @@ class Head(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
-# The PyTorch module of every block type registered in designspace.blocks (same names). Each
+# The PyTorch module of every block type registered in designspace.core.blocks (same names). Each
 # class has ``from_shape(BlockShape) -> nn.Module``.
 BLOCK_MODULES: dict[str, type[nn.Module]] = {
     "x": XBlock,
@@ -210,15 +210,15 @@ BLOCK_MODULES: dict[str, type[nn.Module]] = {
 def block_module(name: str) -> type[nn.Module]:
     """The module class of a registered block type.
 
-    Raises DesignSpaceError for a name unknown to :mod:`designspace.blocks`, and for a block
+    Raises DesignSpaceError for a name unknown to :mod:`designspace.core.blocks`, and for a block
     registered there without a module here (so a half-added block fails loudly).
     """
     get_block(name)
     cls = BLOCK_MODULES.get(name)
     if cls is None:
         raise DesignSpaceError(
-            f"block {name!r} is registered in designspace.blocks but has no PyTorch module; "
-            f"add its class to designspace.models.BLOCK_MODULES"
+            f"block {name!r} is registered in designspace.core.blocks but has no PyTorch module; "
+            f"add its class to designspace.training.models.BLOCK_MODULES"
         )
     return cls
 

@@ -25,7 +25,7 @@ File format (TOML)::
 
 An optional ``budget = "10m"`` (or ``--budget``) makes ``n`` a maximum: the study measures this
 machine's speed on its first round of models and trains as many models per space as fit in
-the budget (:mod:`designspace.budget`), round-robin across spaces, and stops starting models
+the budget (:mod:`designspace.studies.budget`), round-robin across spaces, and stops starting models
 when the budget ends; rerunning resumes (with a bigger budget, the same sweep goes on).
 
 Every key is checked when the file is read, before anything starts: its type, unknown keys
@@ -74,9 +74,9 @@ class Study:
     placement: dict[str, Any] = field(default_factory=dict)
     budget: str | None = None
 
-    def train_config(self):  # -> designspace.trainconfig.TrainConfig
+    def train_config(self):  # -> designspace.training.trainconfig.TrainConfig
         """The TrainConfig every model of the study is trained with."""
-        from designspace.trainconfig import TrainConfig
+        from designspace.training.trainconfig import TrainConfig
 
         return TrainConfig.from_dict(self.train)
 
@@ -126,7 +126,7 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
     if n <= 0:
         raise DesignSpaceError(f"{where}: 'n' must be a positive integer, got {n}")
     regime = _typed(data, "regime", (str,), "a regime name", where)
-    from designspace.regimes import get_regime
+    from designspace.core.regimes import get_regime
 
     try:
         get_regime(regime)
@@ -138,7 +138,7 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
     if "description" in data:
         _typed(data, "description", (str,), "a string", where)
     if "budget" in data:
-        from designspace.budget import parse_duration
+        from designspace.studies.budget import parse_duration
 
         _typed(data, "budget", (str,), 'a duration such as "10m"', where)
         try:
@@ -158,7 +158,7 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
     train = data.get("train", {})
     if not isinstance(train, dict):
         raise DesignSpaceError(f"{where}: [train] must be a table of training settings")
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
     TrainConfig.from_dict(train, where=f"{where}, [train]")
     placement = data.get("placement", {})
@@ -203,7 +203,7 @@ class StudyResult:
     report_dir: Path
     results: Any  # pandas.DataFrame, one row per model
     comparison: Any  # pandas.DataFrame, one row per space
-    report: Any  # designspace.report.AnalysisReport
+    report: Any  # designspace.reporting.report.AnalysisReport
 
 
 def _shown(path: Path) -> Path:
@@ -235,7 +235,7 @@ def run_study(
     training, None: the study's ``budget``, if any): train as many of the ``n`` models per
     space as fit (:func:`budgeted_sweep`); ``say`` receives its plan lines (default: stdout).
     """
-    from designspace.report import analyze
+    from designspace.reporting.report import analyze
     from designspace.sweep import Placement, SweepConfig, run_sweep
     from designspace.sweep.locks import out_lock
     from designspace.sweep.plan import check_out_dir
@@ -252,7 +252,7 @@ def run_study(
     placement = Placement(**{**study.placement, **(placement_overrides or {})})
     check_out_dir(out_dir)
     if budget is None and study.budget is not None:
-        from designspace.budget import parse_duration
+        from designspace.studies.budget import parse_duration
 
         budget = parse_duration(study.budget)
     with out_lock(out_dir, wait=wait, command=f"study {study.name}"):
@@ -273,7 +273,7 @@ def run_study(
 def done_rounds(config: SweepConfig, out: Path) -> int:
     """How many of its first configurations every space of ``config`` already has recorded in
     ``out`` (0 for a new folder); DesignSpaceError when ``out`` holds a different sweep."""
-    from designspace import results as res
+    from designspace.formats import results as res
     from designspace.sweep.plan import (
         build_manifest,
         plan_digester,
@@ -313,12 +313,12 @@ def budgeted_sweep(
 
     1. A first round (enough models, round-robin over the spaces, to fill every trial slot)
        measures this machine's seconds per model at the sweep's concurrency, and the cost of
-       starting a sweep call (:func:`designspace.budget.measure_speed`).
-    2. :func:`designspace.budget.plan_budget` chooses ``n``; the plan and its ETA are printed
-       (``say``) before the rest is trained, with a deadline that ends the budget.
+       starting a sweep call (:func:`designspace.studies.budget.measure_speed`).
+    2. :func:`designspace.studies.budget.plan_budget` chooses ``n``; the plan and its ETA are
+       printed (``say``) before the rest is trained, with a deadline that ends the budget.
     A study stopped by the budget is resumable: rerunning continues the same sweep.
     """
-    from designspace import budget as bud
+    from designspace.studies import budget as bud
     from designspace.sweep import run_sweep
     from designspace.sweep.resources import local_resources, resolve_resources
 

@@ -4,7 +4,7 @@ A regime fixes the input resolution (px, square), input channels, number of clas
 the band of flops (multiply-adds) that sampled models must fall in; optionally bands of params
 and acts. The default is the papers' ImageNet regime; ``fashion-mnist`` is the project's small
 CPU regime. :func:`regime_for_dataset` gives the regime a data set is sampled in by default
-(named by the data set's registry entry, :mod:`designspace.datasets`).
+(named by the data set's registry entry, :mod:`designspace.core.datasets`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
-from designspace.datasets import get_dataset
+from designspace.core.datasets import get_dataset
 from designspace.errors import DesignSpaceError
 
 Band = tuple[float, float]
@@ -115,7 +115,7 @@ def get_regime(name: str) -> Regime:
 
 def regime_for_dataset(dataset: str) -> Regime:
     """The regime a sweep on ``dataset`` samples in unless told otherwise: the data set's
-    registry entry names it (:attr:`designspace.datasets.DatasetSpec.regime`); an unknown data
+    registry entry names it (:attr:`designspace.core.datasets.DatasetSpec.regime`); an unknown data
     set, or one without a regime, is bad input."""
     spec = get_dataset(dataset)
     if spec.regime is None:

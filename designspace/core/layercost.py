@@ -1,13 +1,13 @@
 """Analytic cost of single layers (conv, BN, linear, projection shortcut), vectorized.
 
-Conventions (NDS/DDS, pycls; see :mod:`designspace.complexity`): flops are multiply-adds, a
+Conventions (NDS/DDS, pycls; see :mod:`designspace.core.complexity`): flops are multiply-adds, a
 k x k conv from c_in to c_out channels with G groups and an output of h' x h' costs
 ``k*k*c_in*c_out*h'*h'/G`` (+ ``c_out*h'*h'`` with a bias); params count every weight and
 bias, BN's gamma and beta included; acts are the output elements of convs and linear layers.
 ``h' = (h - 1) // stride + 1`` (padding k // 2). Every function takes numpy arrays or ints and
 broadcasts; a cost is an int array of shape ``(3, ...)``: flops, params, acts.
 
-These are the building blocks of every block's cost function in :mod:`designspace.blocks`.
+These are the building blocks of every block's cost function in :mod:`designspace.core.blocks`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def replicate(
 ) -> pd.DataFrame:
     """Train every architecture of ``samples`` once per seed of ``seeds`` (``cfg_seed``).
 
-    ``train`` is the :class:`~designspace.train.TrainConfig` whose ``seed`` is replaced per
+    ``train`` is the :class:`~designspace.training.train.TrainConfig` whose ``seed`` is replaced per
     replicate; ``regime`` and ``placement`` are passed to
     :func:`designspace.sweep.run_sweep` (placement None = its default). Results land in
     ``out/seed-<s>/``; the returned DataFrame concatenates all seeds' rows (one row per

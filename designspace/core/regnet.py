@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from designspace.arch import Architecture, Stage
+from designspace.core.arch import Architecture, Stage
+from designspace.core.blocks import block_with
 from designspace.errors import DesignSpaceError
 
 QUANTUM = 8
@@ -146,7 +147,7 @@ def regnet_architecture(
     )
     return Architecture(
         stages=stages,
-        block="y" if se_ratio > 0 else "x",
+        block=block_with(bottleneck=True, se=se_ratio > 0),
         stem=stem,
         stem_width=stem_width,
         in_channels=in_channels,

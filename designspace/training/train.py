@@ -37,10 +37,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from designspace.arch import Architecture
-from designspace.data import InMemoryData, load_data
+from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
-from designspace.trainconfig import PRECISIONS, TrainConfig, check_resolution, min_resolution
+from designspace.training.data import InMemoryData, load_data
+from designspace.training.trainconfig import (
+    PRECISIONS,
+    TrainConfig,
+    check_resolution,
+    min_resolution,
+)
 
 __all__ = [
     "PRECISIONS",
@@ -425,7 +430,7 @@ class Checkpoint:
 
     def model(self) -> nn.Module:
         """The network with the saved weights, in eval mode, on the CPU."""
-        from designspace.models import build_model
+        from designspace.training.models import build_model
 
         net = build_model(self.arch)
         net.load_state_dict(self.state_dict)
@@ -561,7 +566,7 @@ def _run(
     save: str | Path | None,
     start: float,
 ) -> TrainResult:
-    from designspace.models import build_model
+    from designspace.training.models import build_model
 
     # Model init uses the global RNG: seed it without disturbing the caller's RNG state.
     fork_devices = [device.index or 0] if device.type == "cuda" else []

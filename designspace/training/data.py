@@ -22,7 +22,7 @@ Formats:
   whole set fits in memory as fixed tensors.
 
 Which data sets exist, their sizes, channels, native resolution, default regime and default
-augmentation: :mod:`designspace.datasets` (the registry, no torch); its loaders are the
+augmentation: :mod:`designspace.core.datasets` (the registry, no torch); its loaders are the
 ``*_splits`` functions here.
 
 Resizing (``resize``) happens once, up front, with bilinear interpolation (antialiased when
@@ -44,7 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from designspace.datasets import (
+from designspace.core.datasets import (
     DATASETS,
     IMAGE_SUFFIXES,
     DataConfig,
@@ -55,7 +55,7 @@ from designspace.datasets import (
 from designspace.errors import DesignSpaceError
 
 if TYPE_CHECKING:
-    from designspace.trainconfig import TrainConfig
+    from designspace.training.trainconfig import TrainConfig
 
 __all__ = [
     "DATASETS",
@@ -500,7 +500,7 @@ def _channel_stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...
 
 
 # --------------------------------------------------------------------------- loaders
-# The registry's loaders (designspace.datasets): DataConfig -> (train_x, train_y, val_x, val_y,
+# The registry's loaders (designspace.core.datasets): DataConfig -> (train_x, train_y, val_x, val_y,
 # class names), images uint8 (N, C, H, W).
 def fashion_mnist_splits(data: DataConfig) -> tuple[Any, ...]:
     """Fashion-MNIST (:func:`load_fashion_mnist`) with a channel axis and its class names."""
@@ -521,9 +521,9 @@ def imagefolder_splits(data: DataConfig) -> tuple[Any, ...]:
 def load_data(config: DataConfig | TrainConfig, device: str | torch.device = "cpu") -> InMemoryData:
     """Load a data set into memory on ``device`` (subsets taken, then resized once).
 
-    ``config``: a :class:`~designspace.datasets.DataConfig`, or a training configuration
+    ``config``: a :class:`~designspace.core.datasets.DataConfig`, or a training configuration
     (its ``.data``). The data set's loader comes from the registry
-    (:mod:`designspace.datasets`). Raises DesignSpaceError for an unknown data set, missing or
+    (:mod:`designspace.core.datasets`). Raises DesignSpaceError for an unknown data set, missing or
     corrupt files, or a subset larger than the data set. Normalization statistics come from
     the (subset of the) training images at native resolution.
     """

@@ -2,7 +2,8 @@
 and one self-contained report.html (images embedded as base64; opens from disk with no network).
 
 :func:`analyze` is what ``designspace analyze`` and ``designspace study`` call. The report is the
-sections of :mod:`designspace.sections`, in registry order; a section the data cannot support
+sections of :mod:`designspace.reporting.sections`, in registry order; a section the data
+cannot support
 (one group only, no per-stage columns, no flops) is skipped and its reason stated under its
 heading and under "Not done".
 
@@ -13,9 +14,6 @@ analysis is moved into place.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import os
 import shutil
 import tempfile
@@ -26,13 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designspace.errors import DesignSpaceError
-from designspace.sections import (
-    AnalysisOptions,
-    FigureResult,
-    SectionResult,
-    prepare,
-    run_sections,
-)
+from designspace.reporting.context import prepare
+from designspace.reporting.document import Bullets, Document, Heading, Paragraph, SectionResult
+from designspace.reporting.options import AnalysisOptions
+from designspace.reporting.sections import run_sections
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,13 +92,13 @@ def analyze(
         f"fractions in [0, 1] in the tables and percentages in the plots; flops are multiply-adds."
     )
     with _Staging(out) as stage:
-        doc = _Doc(f"Design-space analysis: {opts.metric} by {opts.by}")
-        doc.text(intro)
+        doc = Document(f"Design-space analysis: {opts.metric} by {opts.by}")
+        doc.add(Paragraph(intro))
         for r in results:
             _render(r, doc, stage, opts, rep)
         if rep.not_done:
-            doc.heading("Not done")
-            doc.bullets(rep.not_done)
+            doc.add(Heading("Not done"))
+            doc.add(Bullets(rep.not_done))
         (stage / "report.md").write_text(doc.markdown(), encoding="utf-8")
         (stage / "report.html").write_text(doc.html(), encoding="utf-8")
     rep.markdown, rep.html = out / "report.md", out / "report.html"
@@ -189,140 +184,14 @@ def _publish(stage: Path, out: Path) -> None:
 
 
 def _render(
-    r: SectionResult, doc: _Doc, stage: Path, opts: AnalysisOptions, rep: AnalysisReport
+    r: SectionResult, doc: Document, stage: Path, opts: AnalysisOptions, rep: AnalysisReport
 ) -> None:
     """Add section ``r`` to ``doc`` and write its tables and figures into ``stage``."""
-    doc.heading(r.title)
+    doc.add(Heading(r.title))
     if r.skipped:
-        doc.text(f"Skipped: {r.skipped}.")
+        doc.add(Paragraph(f"Skipped: {r.skipped}."))
         return
-    for kind, value in r.blocks:
-        if kind == "p":
-            doc.text(value)
-        elif kind == "ul":
-            doc.bullets(value)
-        elif kind == "table":
-            value.frame.to_csv(stage / f"{value.name}.csv", index=value.index)
-            if value.shown is not None:
-                doc.table(value.shown, value.index)
-        elif kind == "figure":
-            link, png = _save_figure(value, stage, opts.formats)
-            rep.figures[value.name] = [rep.out_dir / f"{value.name}.{f}" for f in opts.formats]
-            doc.image(link, value.caption, png)
-
-
-def _save_figure(fig: FigureResult, stage: Path, formats: Sequence[str]) -> tuple[str, bytes]:
-    """Write ``fig`` in every format; returns the file the Markdown links to and PNG bytes."""
-    from designspace.plots import save
-
-    for fmt in formats:
-        save(fig.figure, stage / f"{fig.name}.{fmt}")
-    if "png" in formats:
-        png = (stage / f"{fig.name}.png").read_bytes()
-    else:
-        buf = io.BytesIO()
-        fig.figure.savefig(buf, format="png", dpi=120)
-        png = buf.getvalue()
-    return f"{fig.name}.{formats[0]}", png
-
-
-@dataclass
-class _Doc:
-    """A report as blocks, rendered to Markdown and to HTML."""
-
-    title: str
-    blocks: list[tuple[str, Any]] = field(default_factory=list)
-
-    def heading(self, text: str) -> None:
-        self.blocks.append(("h2", text))
-
-    def text(self, text: str) -> None:
-        self.blocks.append(("p", text))
-
-    def bullets(self, items: Sequence[str]) -> None:
-        if items:
-            self.blocks.append(("ul", list(items)))
-
-    def table(self, df: pd.DataFrame, index: bool = True) -> None:
-        self.blocks.append(("table", (df, index)))
-
-    def image(self, link: str, caption: str, png: bytes) -> None:
-        self.blocks.append(("img", (link, caption, png)))
-
-    def markdown(self) -> str:
-        out = [f"# {self.title}", ""]
-        for kind, value in self.blocks:
-            if kind == "h2":
-                out += [f"## {value}", ""]
-            elif kind == "p":
-                out += [str(value), ""]
-            elif kind == "ul":
-                out += [f"- {item}" for item in value] + [""]
-            elif kind == "table":
-                out += [markdown_table(*value), ""]
-            elif kind == "img":
-                link, caption, _ = value
-                out += [f"![{caption}]({link})", "", f"*{caption}*", ""]
-        return "\n".join(out)
-
-    def html(self) -> str:
-        body = [f"<h1>{html.escape(self.title)}</h1>"]
-        for kind, value in self.blocks:
-            if kind == "h2":
-                body.append(f"<h2>{html.escape(str(value))}</h2>")
-            elif kind == "p":
-                body.append(f"<p>{html.escape(str(value))}</p>")
-            elif kind == "ul":
-                body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in value) + "</ul>")
-            elif kind == "table":
-                df, index = value
-                body.append(_format(df).to_html(index=index, border=0, classes="t", escape=True))
-            elif kind == "img":
-                _, caption, png = value
-                data = base64.b64encode(png).decode("ascii")
-                body.append(
-                    f'<figure><img alt="{html.escape(caption)}" '
-                    f'src="data:image/png;base64,{data}"/>'
-                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-                )
-        style = (
-            "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}"
-            "table.t{border-collapse:collapse;font-size:13px;margin:1em 0}"
-            "table.t td,table.t th{border-bottom:1px solid #ddd;padding:3px 8px;"
-            "text-align:right}img{max-width:100%}figcaption{font-size:13px;color:#555}"
-        )
-        return (
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-            f"<title>{html.escape(self.title)}</title><style>{style}</style></head>"
-            f"<body>{''.join(body)}</body></html>\n"
-        )
-
-
-def _format(df: pd.DataFrame) -> pd.DataFrame:
-    import numpy as np
-    import pandas as pd
-
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = [f"{x:.4g}" if np.isfinite(x) else "" for x in out[col]]
-        elif out[col].dtype == object:
-            out[col] = ["" if _missing(x) else x for x in out[col]]
-    return out
-
-
-def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and x != x)
-
-
-def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
-    """A GitHub-flavoured Markdown table (floats to 4 significant digits)."""
-    d = _format(df)
-    if index:
-        d = d.reset_index()
-    cells = [[str(c) for c in d.columns]] + [
-        [str(v).replace("|", "\\|") for v in row] for row in d.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
-    lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
-    return "\n".join(lines)
+    for block in r.blocks:
+        doc.add(block.publish(stage, opts.formats))
+    for name in r.figures:
+        rep.figures[name] = [rep.out_dir / f"{name}.{f}" for f in opts.formats]

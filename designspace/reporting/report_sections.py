@@ -1,4 +1,5 @@
-"""The run functions of the report's sections (registered in :data:`designspace.sections.SECTIONS`).
+"""The run functions of the report's sections (registered in
+:data:`designspace.reporting.sections.SECTIONS`).
 
 Each ``run_<name>(ctx, out)`` calls the analysis library on ``ctx.data`` (one row per usable
 model; errors are fractions in [0, 1], flops multiply-adds) with ``ctx.options`` and adds text,
@@ -18,7 +19,8 @@ from designspace.errors import DesignSpaceError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from designspace.sections import Context, SectionResult
+    from designspace.reporting.context import Context
+    from designspace.reporting.document import SectionResult
 
 
 def run_data(ctx: Context, out: SectionResult) -> None:

@@ -1,10 +1,10 @@
 """The settings of one training run (:class:`TrainConfig`), without torch.
 
 Pure: a sweep plans, a study file is checked and ``designspace train`` refuses bad arguments
-without importing torch. :mod:`designspace.train` re-exports everything here.
+without importing torch. :mod:`designspace.training.train` re-exports everything here.
 
 The data settings (:data:`DATA_FIELDS`) are the fields of
-:class:`~designspace.datasets.DataConfig`; ``TrainConfig`` keeps them flat (so that
+:class:`~designspace.core.datasets.DataConfig`; ``TrainConfig`` keeps them flat (so that
 ``TrainConfig(subset=1000)``, :meth:`TrainConfig.to_dict` and the ``cfg_<field>`` results
 columns stay as they were) and hands them out as one frozen value, :attr:`TrainConfig.data`.
 Each field's ``metadata`` holds its command-line help (``help``, ``metavar``, ``group``), from
@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from designspace.arch import Architecture
-from designspace.datasets import DataConfig
+from designspace.core.arch import Architecture
+from designspace.core.datasets import DataConfig
+from designspace.core.fieldcheck import check_keys, check_types, prefix
 from designspace.errors import DesignSpaceError
-from designspace.fieldcheck import check_keys, check_types, prefix
 
 __all__ = [
     "DATA_FIELDS",
@@ -63,7 +63,7 @@ class TrainConfig:
     if capture fails the run goes on eagerly. Ignored on CPU.
 
     The data fields (``dataset``, ``data_root``, ``resize``, ``subset``, ``val_subset``,
-    ``subset_seed``, ``augment``) are documented on :class:`~designspace.datasets.DataConfig`.
+    ``subset_seed``, ``augment``) are documented on :class:`~designspace.core.datasets.DataConfig`.
     """
 
     dataset: str = "fashion-mnist"

@@ -1,6 +1,6 @@
 """Count a built model's complexity with fvcore and torch's FlopCounterMode.
 
-These are independent checks of the analytic :func:`designspace.complexity.complexity` (which
+These are independent checks of the analytic :func:`designspace.core.complexity.complexity` (which
 is what the rest of the project uses: it is thousands of times faster).
 
 :func:`count_fvcore` configures fvcore's ``FlopCountAnalysis`` to the papers' convention:
@@ -32,10 +32,10 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from designspace.arch import Architecture
-from designspace.complexity import Complexity
+from designspace.core.arch import Architecture
+from designspace.core.complexity import Complexity
 from designspace.errors import DesignSpaceError
-from designspace.models import AnyNet
+from designspace.training.models import AnyNet
 
 with warnings.catch_warnings():
     # fvcore 0.1.5 imports torch.jit.script, which torch >= 2.13 marks deprecated.
@@ -170,14 +170,14 @@ def count_module_fvcore(model: nn.Module, inputs: torch.Tensor) -> Complexity:
     if unsupported:
         raise RuntimeError(
             f"fvcore traced ops without a flop handle: {dict(unsupported)}; add them to "
-            f"designspace.counting.ZERO_COST_OPS or give them a handle"
+            f"designspace.training.counting.ZERO_COST_OPS or give them a handle"
         )
     params = sum(p.numel() for p in model.parameters())
     return Complexity(flops=int(flops), params=int(params), acts=int(acts))
 
 
 def shape_model(arch: Architecture) -> AnyNet:
-    """The module tree of :func:`~designspace.models.build_model`, eval mode, on the CPU.
+    """The module tree of :func:`~designspace.training.models.build_model`, eval mode, on the CPU.
 
     Weights keep PyTorch's default init: counts depend only on shapes, and the reference init
     costs more than the count of a small model.
@@ -190,7 +190,7 @@ def count_fvcore(arch: Architecture, resolution: int = 224) -> Complexity:
     """Complexity of the built model for ``arch`` measured by fvcore on one square image.
 
     Counts the model's module tree (:func:`shape_model`: as built by
-    :func:`~designspace.models.build_model`, without the reference init, eval mode) on one
+    :func:`~designspace.training.models.build_model`, without the reference init, eval mode) on one
     ``1 x in_channels x resolution x resolution`` input with :func:`count_module_fvcore`:
     flops are multiply-adds incl. bias adds (BN, pooling, activations 0), params include BN's
     gamma and beta, acts are the output elements of every conv and linear layer. Runs with

@@ -1,0 +1,95 @@
+"""What every section of a report sees: the usable rows of a results set and the options.
+
+:func:`prepare` validates the data against the options and keeps one row per model (seed
+replicates averaged); :class:`Context` carries them with the groups and what sections share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from designspace.errors import DesignSpaceError
+from designspace.reporting.options import STAGE_COLUMNS, AnalysisOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Context:
+    """What every section sees: the usable rows, the options, the groups, shared results.
+
+    ``data`` holds one row per model with status "ok" and a finite metric; ``n_total`` counts
+    the rows read and ``note`` says what was excluded or averaged (empty when nothing was).
+    With seed replicates (an ``arch_id`` trained with several ``cfg_seed``), ``runs`` holds
+    every usable run and ``data`` one row per architecture and group with the metric averaged
+    over its seeds (column ``n_seeds``), so that no model counts more than once in a test;
+    without them ``runs`` is ``data``. ``shared`` carries results one section leaves for later
+    ones (the comparison object, the noise floor).
+    """
+
+    data: pd.DataFrame
+    options: AnalysisOptions
+    groups: list[str]
+    n_total: int
+    note: str = ""
+    runs: pd.DataFrame | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+    _features: pd.DataFrame | None = None
+
+    def features(self) -> pd.DataFrame:
+        """``data`` with the design features and RegNet fits (computed once, then cached)."""
+        if self._features is None:
+            from designspace.analysis.features import add_features
+
+            self._features = add_features(self.data, fit=True)
+        return self._features
+
+    def plot_data(self) -> pd.DataFrame:
+        """The rows plots draw from: with features when the per-stage columns exist."""
+        return self.features() if not missing_columns(self.data, STAGE_COLUMNS) else self.data
+
+
+def prepare(data: pd.DataFrame, options: AnalysisOptions | None = None) -> Context:
+    """Validate ``data`` against ``options`` and keep the usable rows; raises DesignSpaceError
+    when nothing can be analysed (no usable model, no ``by`` column, unknown reference)."""
+    from designspace.analysis._data import group_labels, group_order, usable
+
+    opts = options or AnalysisOptions()
+    u = usable(data, opts.metric, [opts.by], "analyze")
+    groups = group_order(group_labels(u.data, opts.by))
+    if opts.reference is not None and opts.reference not in groups:
+        raise DesignSpaceError(
+            f"reference {opts.reference!r} is not among the groups of '{opts.by}': {groups}"
+        )
+    models = per_model(u.data, opts)
+    notes = [u.note()] if u.note() else []
+    if len(models) < len(u.data):
+        notes.append(
+            f"{len(u.data)} runs of {len(models)} architectures: seed replicates averaged per "
+            f"architecture (column n_seeds) so that each model counts once"
+        )
+    return Context(models, opts, groups, u.n_total, "; ".join(notes), runs=u.data)
+
+
+def per_model(runs: pd.DataFrame, options: AnalysisOptions) -> pd.DataFrame:
+    """One row per (group, arch_id): ``runs`` unchanged when no architecture was trained with
+    several ``cfg_seed``; else the metric averaged over each architecture's runs (the other
+    columns from its first run) and ``n_seeds`` the number of runs."""
+    if "arch_id" not in runs.columns or "cfg_seed" not in runs.columns:
+        return runs
+    keys = [options.by, "arch_id"]
+    if not (runs.groupby(keys, dropna=False)["cfg_seed"].nunique() > 1).any():
+        return runs
+    grouped = runs.groupby(keys, sort=False, dropna=False)
+    first = grouped.head(1).set_index(keys)
+    first[options.metric] = grouped[options.metric].mean()
+    first["n_seeds"] = grouped.size()
+    return first.reset_index()[list(runs.columns) + ["n_seeds"]]
+
+
+def missing_columns(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` that ``data`` lacks or that have no value for some row."""
+    return [c for c in columns if c not in data.columns or bool(data[c].isna().any())]
