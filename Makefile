@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install data bench lint format clean
+.PHONY: demo test install data browser bench lint format clean
 
 install: $(STAMP)
 
@@ -21,10 +21,15 @@ data:
 	@test -f $(FMNIST) || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) apt-get install -y -qq dataset-fashion-mnist; }
 
+# The report's browser test: Debian's headless Chromium and its driver (no download at run time).
+browser:
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
 demo: install data
 	$(BIN)/designspace demo
 
-test: install data
+test: install data browser
 	$(BIN)/python -m pytest -q
 
 bench: install data

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class DesignSpaceError(ValueError):
     """Bad input: the message says what is wrong and what to do about it.
@@ -9,3 +12,11 @@ class DesignSpaceError(ValueError):
     Library code raises this (or a subclass) for anything a user can fix; the CLI prints
     ``designspace: error: <message>`` on stderr and exits with code 2, without a traceback.
     """
+
+
+def closest(name: str, choices: Iterable[str]) -> list[str]:
+    """Every one of ``choices``, the most similar to ``name`` first (difflib's ratio; ties in
+    the given order): what an "unknown name" message lists."""
+    listed = list(choices)
+    score = {c: difflib.SequenceMatcher(None, str(name).lower(), c.lower()).ratio() for c in listed}
+    return sorted(listed, key=lambda c: -score[c])

@@ -48,7 +48,8 @@ def test_error_vs_param_plot_shades_the_good_range(data):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(s.startswith("good range [") for s in labels)
     assert any(s.startswith("best ") for s in labels)
-    assert ax.get_xscale() == "log" and ax.get_xlabel() == "b"
+    # b spans 1..4 here (less than a factor 8): a linear axis, labelled in words
+    assert ax.get_xscale() == "linear" and ax.get_xlabel() == "bottleneck ratio b"
     with pytest.raises(DesignSpaceError, match="no column"):
         plots.error_vs_param_plot(data, "nope", ax=ax)
 
@@ -59,7 +60,7 @@ def test_width_profiles_efit_search_flops(data):
     assert len(ax.lines) == 9  # per model: widths, linear rule, quantized rule
     fig, ax = plots.new_figure()
     plots.efit_plot(data, hue="space", ax=ax)
-    assert len(ax.collections) == 2 and ax.get_xlabel().startswith("e_fit")
+    assert len(ax.collections) == 2 and "e_fit" in ax.get_xlabel()
     fig, ax = plots.new_figure()
     plots.search_efficiency_plot(data, n_boot=100, ax=ax)
     assert ax.get_xscale() == "log" and len(ax.collections) == 2
@@ -77,7 +78,7 @@ def test_save_png_and_svg_and_default_axes(data, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()[:500]
     plt.close("all")
-    with pytest.raises(DesignSpaceError, match=".png or .svg"):
+    with pytest.raises(DesignSpaceError, match=r"\.png, \.svg or \.pdf"):
         plots.save(ax, tmp_path / "edf.jpg")
     with pytest.raises(DesignSpaceError, match="band"):
         plots.edf_plot(data, band="wide")

@@ -56,9 +56,16 @@ class Block:
             display(Markdown("\n".join(lines)))
 
 
+def anchor(text: str) -> str:
+    """The id of a heading, as GitHub makes it for Markdown: lower case, spaces to hyphens,
+    other punctuation dropped ("RegNet fits: (DDS)" -> "regnet-fits-dds")."""
+    kept = "".join(c for c in text.lower() if c.isalnum() or c in " -_")
+    return kept.strip().replace(" ", "-")
+
+
 @dataclass
 class Heading(Block):
-    """A section heading (level 2)."""
+    """A section heading (level 2), linked from the table of contents by :func:`anchor`."""
 
     text: str
 
@@ -66,7 +73,7 @@ class Heading(Block):
         return [f"## {self.text}", ""]
 
     def html(self) -> str:
-        return f"<h2>{html.escape(str(self.text))}</h2>"
+        return f'<h2 id="{anchor(str(self.text))}">{html.escape(str(self.text))}</h2>'
 
 
 @dataclass
@@ -118,7 +125,8 @@ class Table(Block):
     def html(self) -> str:
         if self.shown is None:
             return ""
-        return _format(self.shown).to_html(index=self.index, border=0, classes="t", escape=True)
+        table = _format(self.shown).to_html(index=self.index, border=0, classes="t", escape=True)
+        return f'<div class="scroll">{table}</div>'  # wide tables scroll, the page does not
 
     def show(self) -> None:
         from IPython.display import display
@@ -259,24 +267,37 @@ class Document:
         """Append a block."""
         self.blocks.append(block)
 
+    def headings(self) -> list[str]:
+        """The section headings, in order (the table of contents)."""
+        return [b.text for b in self.blocks if isinstance(b, Heading)]
+
     def markdown(self) -> str:
-        """The document as Markdown."""
-        out = [f"# {self.title}", ""]
+        """The document as Markdown, a linked table of contents after the title."""
+        out = [f"# {self.title}", "", "Contents:", ""]
+        out += [f"- [{h}](#{anchor(h)})" for h in self.headings()] + [""]
         for block in self.blocks:
             out += block.markdown()
         return "\n".join(out)
 
     def html(self) -> str:
-        """The document as one HTML page that opens from disk with no network."""
-        body = [f"<h1>{html.escape(self.title)}</h1>"] + [b.html() for b in self.blocks]
+        """The document as one HTML page that opens from disk with no network: a linked table
+        of contents, then the blocks; readable from a laptop's width down to a phone's."""
+        toc = "".join(
+            f'<li><a href="#{anchor(h)}">{html.escape(h)}</a></li>' for h in self.headings()
+        )
+        body = [f"<h1>{html.escape(self.title)}</h1>", f'<nav id="contents"><ul>{toc}</ul></nav>']
+        body += [b.html() for b in self.blocks]
         style = (
             "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}"
             "table.t{border-collapse:collapse;font-size:13px;margin:1em 0}"
             "table.t td,table.t th{border-bottom:1px solid #ddd;padding:3px 8px;"
-            "text-align:right}img{max-width:100%}figcaption{font-size:13px;color:#555}"
+            "text-align:right}img{max-width:100%;height:auto}"
+            "figcaption{font-size:13px;color:#555}div.scroll{overflow-x:auto}"
+            "nav#contents{columns:2;font-size:14px}nav#contents ul{margin:0}"
         )
         return (
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(self.title)}</title><style>{style}</style></head>"
             f"<body>{''.join(body)}</body></html>\n"
         )

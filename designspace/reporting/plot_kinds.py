@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from designspace.errors import DesignSpaceError
+from designspace.errors import DesignSpaceError, closest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,17 +32,27 @@ class PlotKind:
     draw: Callable[..., Axes]
 
 
+def _order(data: pd.DataFrame, o: AnalysisOptions) -> list[str]:
+    """Every group of ``data`` in sorted order: the colour key shared by all figures."""
+    from designspace.analysis._data import group_labels, group_order
+
+    return group_order(group_labels(data, o.by)) if o.by in data.columns else []
+
+
 def _draw_edf(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
     from designspace.reporting.plots import edf_plot
 
     band = p.get("band", o.band)
-    return edf_plot(data, o.metric, o.by, band=band, alpha=o.alpha, seed=o.seed, ax=ax)
+    return edf_plot(
+        data, o.metric, o.by, band=band, alpha=o.alpha, seed=o.seed, hue_order=_order(data, o),
+        ax=ax,
+    )  # fmt: skip
 
 
 def _draw_nedf(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
     from designspace.reporting.plots import normalized_edf_plot
 
-    return normalized_edf_plot(data, o.metric, o.by, o.complexity, ax=ax)
+    return normalized_edf_plot(data, o.metric, o.by, o.complexity, hue_order=_order(data, o), ax=ax)
 
 
 def _draw_param(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
@@ -50,8 +60,9 @@ def _draw_param(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> A
 
     x = p.get("x", o.x)
     return error_vs_param_plot(
-        data, x, o.metric, o.by, n_boot=o.n_boot, alpha=o.alpha, seed=o.seed, ax=ax
-    )
+        data, x, o.metric, o.by, n_boot=o.n_boot, alpha=o.alpha, seed=o.seed,
+        hue_order=_order(data, o), ax=ax,
+    )  # fmt: skip
 
 
 def _draw_widths(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
@@ -63,19 +74,27 @@ def _draw_widths(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> 
 def _draw_efit(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
     from designspace.reporting.plots import efit_plot
 
-    return efit_plot(data, o.metric, o.by, ax=ax)
+    return efit_plot(data, o.metric, o.by, hue_order=_order(data, o), ax=ax)
 
 
 def _draw_search(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
     from designspace.reporting.plots import search_efficiency_plot
 
-    return search_efficiency_plot(data, o.metric, o.by, alpha=o.alpha, seed=o.seed, ax=ax)
+    return search_efficiency_plot(
+        data, o.metric, o.by, alpha=o.alpha, seed=o.seed, hue_order=_order(data, o), ax=ax
+    )
 
 
 def _draw_flops(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
     from designspace.reporting.plots import error_vs_flops_plot
 
-    return error_vs_flops_plot(data, o.metric, o.by, o.complexity, ax=ax)
+    return error_vs_flops_plot(data, o.metric, o.by, o.complexity, hue_order=_order(data, o), ax=ax)
+
+
+def _draw_curves(data: pd.DataFrame, o: AnalysisOptions, ax: Axes, **p: Any) -> Axes:
+    from designspace.reporting.plots import learning_curve_plot
+
+    return learning_curve_plot(data, f"epoch_{o.metric}", o.by, hue_order=_order(data, o), ax=ax)
 
 
 PLOT_KINDS: dict[str, PlotKind] = {
@@ -95,6 +114,12 @@ PLOT_KINDS: dict[str, PlotKind] = {
             "search", "random-search efficiency: expected best error of k samples", (), _draw_search
         ),
         PlotKind("flops", "error vs complexity (flops)", ("{complexity}",), _draw_flops),
+        PlotKind(
+            "curves",
+            "learning curves: validation error per epoch, median and quartiles per group",
+            ("epoch_{metric}",),
+            _draw_curves,
+        ),
     )
 }
 
@@ -103,7 +128,10 @@ def draw(kind: str, data: pd.DataFrame, options: AnalysisOptions, ax: Axes) -> A
     """Draw plot ``kind`` of ``data`` (all rows; the plot keeps the usable ones) on ``ax``;
     raises DesignSpaceError for an unknown kind or missing columns."""
     if kind not in PLOT_KINDS:
-        raise DesignSpaceError(f"unknown plot kind {kind!r}; kinds: {sorted(PLOT_KINDS)}")
+        raise DesignSpaceError(
+            f"unknown plot kind {kind!r}; kinds, closest first: "
+            f"{', '.join(closest(kind, PLOT_KINDS))}"
+        )
     spec = PLOT_KINDS[kind]
     need = [options.column(c) for c in spec.requires]
     lacking = [c for c in need if c not in data.columns]

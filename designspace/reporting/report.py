@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designspace.errors import DesignSpaceError
+from designspace.feedback import Stages
 from designspace.reporting.context import prepare
 from designspace.reporting.document import Bullets, Document, Heading, Paragraph, SectionResult
 from designspace.reporting.options import AnalysisOptions
@@ -62,12 +63,14 @@ def analyze(
     options: AnalysisOptions | None = None,
     *,
     sources: Sequence[str] = (),
+    stages: Stages | None = None,
     **overrides: Any,
 ) -> AnalysisReport:
     """Run every section on ``data`` and write tables, figures and reports into ``out_dir``.
 
     ``options`` (default :class:`AnalysisOptions`) with ``overrides`` by field name (e.g.
-    ``by="space", reference="AnyNetXA"``). ``sources`` name the inputs in the report. Raises
+    ``by="space", reference="AnyNetXA"``). ``sources`` name the inputs in the report;
+    ``stages`` (None: silent) hears each step (preparing, every section, writing). Raises
     DesignSpaceError, before creating anything, when the options, the output folder or the
     data are unusable. Files: ``<table>.csv``, ``<figure>.<format>``, ``report.md``,
     ``report.html``; files of an earlier analysis in ``out_dir`` are replaced only once the new
@@ -75,8 +78,10 @@ def analyze(
     """
     opts = AnalysisOptions.with_overrides(options, **overrides)
     out = check_out_dir(out_dir)
+    if stages is not None:
+        stages.stage("preparing the data")
     ctx = prepare(data, opts)
-    results = run_sections(ctx)
+    results = run_sections(ctx, stages=stages)
     rep = AnalysisReport(out, opts, results, comparison=ctx.shared.get("comparison"))
     if ctx.note:
         rep.notes.append(ctx.note)
@@ -91,6 +96,8 @@ def analyze(
         f"Generated {when} from {', '.join(map(str, sources)) or 'a DataFrame'}. Errors are "
         f"fractions in [0, 1] in the tables and percentages in the plots; flops are multiply-adds."
     )
+    if stages is not None:
+        stages.stage(f"writing {len(rep.tables)} tables, figures and the report")
     with _Staging(out) as stage:
         doc = Document(f"Design-space analysis: {opts.metric} by {opts.by}")
         doc.add(Paragraph(intro))

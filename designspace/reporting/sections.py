@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from designspace.errors import DesignSpaceError
+from designspace.feedback import Stages
 from designspace.reporting import report_sections as rs
 from designspace.reporting.context import Context, missing_columns
 from designspace.reporting.document import SectionResult
@@ -68,9 +69,18 @@ def run_section(section: Section | str, ctx: Context) -> SectionResult:
     return out
 
 
-def run_sections(ctx: Context, names: Sequence[str] | None = None) -> list[SectionResult]:
-    """Run the named sections (default: all, in registry order)."""
-    return [run_section(name, ctx) for name in (names or list(SECTIONS))]
+def run_sections(
+    ctx: Context, names: Sequence[str] | None = None, stages: Stages | None = None
+) -> list[SectionResult]:
+    """Run the named sections (default: all, in registry order), reporting each to
+    ``stages`` (None: silently)."""
+    chosen = list(names or SECTIONS)
+    out = []
+    for i, name in enumerate(chosen, 1):
+        if stages is not None:
+            stages.stage(SECTIONS[name].title, i, len(chosen))
+        out.append(run_section(name, ctx))
+    return out
 
 
 def show(result: SectionResult) -> None:
