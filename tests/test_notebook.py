@@ -23,7 +23,10 @@ def test_analysis_notebook_reads_a_study_folder_and_draws_the_sections(monkeypat
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "load_results(RESULTS)" in code and "read_parquet" not in code
     assert "run_section(" in code  # the report's registry, not a copy of it
-    monkeypatch.setenv("DESIGNSPACE_RESULTS", str(study))
+    # as the README runs it: a path relative to the folder jupyter was started in, while the
+    # kernel runs in the notebook's folder
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("DESIGNSPACE_RESULTS", "study")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # jupyter_client runs a kernelspec whose argv starts with "python" with sys.executable,
     # so the kernel is this virtual environment's interpreter
@@ -40,6 +43,7 @@ def test_analysis_notebook_reads_a_study_folder_and_draws_the_sections(monkeypat
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 8  # the report's figures and the notebook's own
     text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert f"reading {study.resolve()}" in text
     assert "126 rows" in text and "AnyNetXE" in text and "verdict_ref" in text
     assert "widths_increase" in text
     assert f"KERNEL {sys.executable}" in text
