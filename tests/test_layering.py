@@ -30,6 +30,8 @@ PURE_MODULES = (
     "designspace.training",
     "designspace.training.trainconfig",
     "designspace.training.machine",
+    "designspace.training.schedule",
+    "designspace.training.result",
 )
 # Whole packages that are pure: the design-space core, the file formats, the analysis library.
 PURE_PACKAGES = ("core", "formats", "analysis")
