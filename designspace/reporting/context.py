@@ -27,7 +27,8 @@ class Context:
     every usable run and ``data`` one row per architecture and group with the metric averaged
     over its seeds (column ``n_seeds``), so that no model counts more than once in a test;
     without them ``runs`` is ``data``. ``shared`` carries results one section leaves for later
-    ones (the comparison object, the noise floor).
+    ones (the comparison object, the noise floor); ``warnings`` say what limits the conclusions
+    (:func:`data_warnings`).
     """
 
     data: pd.DataFrame
@@ -37,6 +38,7 @@ class Context:
     note: str = ""
     runs: pd.DataFrame | None = None
     shared: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     _features: pd.DataFrame | None = None
 
     def features(self) -> pd.DataFrame:
@@ -71,7 +73,55 @@ def prepare(data: pd.DataFrame, options: AnalysisOptions | None = None) -> Conte
             f"{len(u.data)} runs of {len(models)} architectures: seed replicates averaged per "
             f"architecture (column n_seeds) so that each model counts once"
         )
-    return Context(models, opts, groups, u.n_total, "; ".join(notes), runs=u.data)
+    ctx = Context(models, opts, groups, u.n_total, "; ".join(notes), runs=u.data)
+    ctx.warnings = data_warnings(models, opts)
+    return ctx
+
+
+# groups smaller than this decide only large differences: the report says how large
+SMALL_GROUP = 10
+
+
+def data_warnings(models: pd.DataFrame, options: AnalysisOptions) -> list[str]:
+    """What limits the conclusions, in sentences: groups too small to decide anything but a
+    large difference (with the smallest stochastic superiority a comparison of that group with
+    the largest one detects at 80% power), and models at chance level (they learned nothing:
+    a schedule too short or a learning rate too high)."""
+    import numpy as np
+
+    from designspace.analysis._data import group_labels
+    from designspace.analysis.power import at_chance, chance_error, detectable_superiority
+
+    out = []
+    labels = group_labels(models, options.by)
+    sizes = {g: int((labels == g).sum()) for g in sorted(set(labels))}
+    largest = max(sizes.values())
+    for group, n in sizes.items():
+        if n < SMALL_GROUP and len(sizes) > 1:
+            other = largest if largest > n else n
+            delta = detectable_superiority(n, other, options.alpha)
+            out.append(
+                f"{options.by} {group} has only {n} model(s): a comparison with {other} models "
+                f"at level {options.alpha:g} has 80% power only when P(a model beats one of the "
+                f"other group) is beyond 0.5 +- {delta:.2f}; sample more models to decide "
+                f"smaller differences"
+            )
+    if "num_classes" in models.columns and options.metric.endswith("top1_err"):
+        classes = models["num_classes"].to_numpy()
+        errors = models[options.metric].to_numpy(dtype=float)
+        chance = np.array(
+            [c >= 2 and at_chance(e, int(c)) for e, c in zip(errors, classes, strict=True)]
+        )
+        for group in sizes:
+            k = int(chance[labels == group].sum())
+            if k:
+                c = int(classes[labels == group][0])
+                out.append(
+                    f"{k} of {sizes[group]} model(s) of {options.by} {group} are at chance level "
+                    f"({options.metric} near {chance_error(c):.2f} with {c} classes): they learned "
+                    f"nothing; a longer schedule or a lower learning rate may be needed"
+                )
+    return out
 
 
 def per_model(runs: pd.DataFrame, options: AnalysisOptions) -> pd.DataFrame:

@@ -41,7 +41,8 @@ class AnalysisReport:
     """What :func:`analyze` produced: tables by name, figure files by name, notes, paths.
 
     ``comparison`` is the comparison object of the "comparison" section (None when skipped);
-    ``console`` the lines the sections print on a terminal.
+    ``console`` the lines the sections print on a terminal (the ``warnings`` first: what limits
+    the conclusions, see :func:`designspace.reporting.context.data_warnings`).
     """
 
     out_dir: Path
@@ -51,6 +52,7 @@ class AnalysisReport:
     figures: dict[str, list[Path]] = field(default_factory=dict)
     comparison: Any = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     markdown: Path | None = None
@@ -85,6 +87,8 @@ def analyze(
     rep = AnalysisReport(out, opts, results, comparison=ctx.shared.get("comparison"))
     if ctx.note:
         rep.notes.append(ctx.note)
+    rep.warnings = list(ctx.warnings)
+    rep.console += [f"warning: {w}" for w in rep.warnings]
     for r in results:
         rep.console += r.console
         if r.skipped:
@@ -101,6 +105,9 @@ def analyze(
     with _Staging(out) as stage:
         doc = Document(f"Design-space analysis: {opts.metric} by {opts.by}")
         doc.add(Paragraph(intro))
+        if rep.warnings:
+            doc.add(Heading("Warnings"))
+            doc.add(Bullets(rep.warnings))
         for r in results:
             _render(r, doc, stage, opts, rep)
         if rep.not_done:
