@@ -78,7 +78,7 @@ def main() -> None:
     )
     import pandas as pd
 
-    from designspace.analysis import compare
+    from designspace.analysis import Inference, compare
 
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(
@@ -88,7 +88,7 @@ def main() -> None:
             "status": "ok",
         }
     )
-    compare(frame, n_boot=200)  # warm up
+    compare(frame, inference=Inference(n_boot=200))  # warm up
     t = time.perf_counter()
     compare(frame)
     cmp_s = time.perf_counter() - t

@@ -42,6 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every sub-command registered."""
+    from designspace.commands.common import HelpFormatter
     from designspace.version import __version__
 
     parser = _Parser(
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
             "populations of CNNs from a space under a compute budget, train them briefly, and "
             "compare spaces by their error distributions."
         ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"designspace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -74,10 +74,11 @@ def fmt_rule(r: pd.Series) -> tuple[str, str, str, str]:
 
 def steps(data: pd.DataFrame) -> tuple[object, pd.DataFrame]:
     """The comparison against AnyNetXA (all pairs, Holm) and the nested steps (by rule)."""
-    from designspace.analysis import compare, nested_rules
+    from designspace.analysis import Inference, compare, nested_rules
 
-    cmp = compare(data, reference="AnyNetXA", n_boot=N_BOOT, seed=SEED)
-    return cmp, nested_rules(data, n_boot=N_BOOT, seed=SEED).set_index("rule")
+    inference = Inference(n_boot=N_BOOT, seed=SEED)
+    cmp = compare(data, reference="AnyNetXA", inference=inference)
+    return cmp, nested_rules(data, inference=inference).set_index("rule")
 
 
 def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
@@ -187,10 +188,10 @@ def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
 
 
 def exercises(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
-    from designspace.analysis import compare, load_results
+    from designspace.analysis import Inference, compare, load_results
 
     data = load_results(path)
-    cmp = compare(data, reference="AnyNetXE", n_boot=N_BOOT, seed=SEED)
+    cmp = compare(data, reference="AnyNetXE", inference=Inference(n_boot=N_BOOT, seed=SEED))
     pr = lambda a, b: fmt_pair(pair_row(cmp.pairs, a, b))  # noqa: E731
     rows = [
         ("RegNetX-2stage vs AnyNetXE", "worse (KS p 6e-14)", *pr("RegNetX-2stage", "AnyNetXE")),

@@ -13,6 +13,7 @@ from designspace.analysis import (
     nested_rules,
     observational_rules,
 )
+from designspace.analysis.inference import Inference
 from designspace.analysis.rules import holm
 from designspace.errors import DesignSpaceError
 
@@ -36,7 +37,7 @@ def test_planted_step_effect_is_found_and_unplanted_ones_are_not():
     base["AnyNetXC"] = rng.normal(0.25, sd, n)
     base["AnyNetXD"] = rng.normal(0.23, sd, n)  # growing widths: -0.02
     base["AnyNetXE"] = rng.normal(0.23, sd, n)  # growing depths: no effect
-    rules = nested_rules(frame(base), n_boot=1000).set_index("rule")
+    rules = nested_rules(frame(base), inference=Inference(n_boot=1000)).set_index("rule")
     assert rules.loc["widths_increase", "verdict"] == "supported"
     assert (
         rules.loc["widths_increase", "ci_low"] <= -0.02 <= rules.loc["widths_increase", "ci_high"]
@@ -48,7 +49,9 @@ def test_planted_step_effect_is_found_and_unplanted_ones_are_not():
     assert rules.loc["linear_widths", "verdict"] == "not testable"  # no RegNetX
     assert (rules.loc[rules["verdict"] != "not testable", "sensitivity"] == "robust").all()
     # intervals at the Holm level of 4 tests: wider than the unadjusted ones
-    none = nested_rules(frame(base), n_boot=1000, adjust="none").set_index("rule")
+    none = nested_rules(frame(base), inference=Inference(n_boot=1000, adjust="none")).set_index(
+        "rule"
+    )
     w = lambda r: r["ci_high"] - r["ci_low"]  # noqa: E731
     assert w(rules.loc["widths_increase"]) > w(none.loc["widths_increase"])
 
@@ -58,7 +61,7 @@ def test_null_populations_rarely_support_any_step():
     claims = 0
     for _ in range(40):
         groups = {s: rng.normal(0.25, 0.02, 48) for s in (*SPACES, "RegNetX")}
-        r = nested_rules(frame(groups), n_boot=200)
+        r = nested_rules(frame(groups), inference=Inference(n_boot=200))
         claims += bool((r["p_adjusted"] < 0.05).any())  # any "better"/"worse" step
     assert claims <= 6  # expected <= 2 of 40 at alpha 0.05; 7 or more has probability < 1%
 
@@ -67,7 +70,9 @@ def test_a_verdict_carried_by_outliers_is_fragile():
     rng = np.random.default_rng(2)
     a = rng.normal(0.25, 0.01, 100)
     b = np.concatenate([rng.normal(0.25, 0.01, 70), np.full(30, 0.9)])  # 30 diverged models
-    r = nested_rules(frame({"AnyNetXA": a, "AnyNetXB": b}), n_boot=1000).set_index("rule")
+    r = nested_rules(
+        frame({"AnyNetXA": a, "AnyNetXB": b}), inference=Inference(n_boot=1000)
+    ).set_index("rule")
     row = r.loc["shared_b"]
     assert row["verdict"] == "contradicted"
     assert row["verdict_trimmed"] != "contradicted" and row["sensitivity"] == "fragile"
@@ -77,7 +82,7 @@ def test_a_verdict_carried_by_outliers_is_fragile():
 def test_noise_floor_is_quoted():
     rng = np.random.default_rng(3)
     groups = {"AnyNetXC": rng.normal(0.25, 0.01, 60), "AnyNetXD": rng.normal(0.23, 0.01, 60)}
-    r = nested_rules(frame(groups), n_boot=500, noise=0.005).set_index("rule")
+    r = nested_rules(frame(groups), inference=Inference(n_boot=500, noise=0.005)).set_index("rule")
     row = r.loc["widths_increase"]
     assert row["diff_over_noise"] == pytest.approx(row["effect"] / 0.005)
     assert "seed-to-seed sd" in row["sentence"]
@@ -168,7 +173,10 @@ def test_no_step_or_observational_verdict_contradicts_its_intervals():
             n = int(rng.integers(10, 70))
             shift = rng.choice([0.0, 0.0, -0.01, 0.01, -0.02])
             groups[s] = 0.25 + shift + rng.gamma(2.0, rng.uniform(0.003, 0.012), n)
-        r = nested_rules(frame(groups), n_boot=300, seed=i, adjust=("holm", "bh", "none")[i % 3])
+        r = nested_rules(
+            frame(groups),
+            inference=Inference(n_boot=300, seed=i, adjust=("holm", "bh", "none")[i % 3]),
+        )
         _check_step_rows(r, 0.005)
         seen |= set(r["verdict"])
     assert {"supported", "not supported"} <= seen

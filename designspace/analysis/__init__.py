@@ -18,6 +18,7 @@ from designspace.analysis.bootstrap import (
 from designspace.analysis.compare import (
     Comparison,
     KSResult,
+    Normalization,
     area_under_edf,
     compare,
     ks_test,
@@ -46,6 +47,7 @@ from designspace.analysis.fit import (
     fit_widths,
     quantized_widths,
 )
+from designspace.analysis.inference import Inference
 from designspace.analysis.load import load_results
 from designspace.analysis.multiplicity import adjust_pvalues, interval_alpha
 from designspace.analysis.noise import NoiseFloor, noise_floor, noise_table, seed_agreement
@@ -76,7 +78,9 @@ __all__ = [
     "Comparison",
     "FitGrid",
     "GoodRange",
+    "Inference",
     "KSResult",
+    "Normalization",
     "RegNetFit",
     "add_features",
     "area_under_edf",

@@ -27,6 +27,7 @@ Definitions used throughout:
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -44,8 +45,15 @@ from designspace.analysis._data import (
 )
 from designspace.analysis.decide import Bound, decide, inside_margin
 from designspace.analysis.edf import max_common_bins, normalized_weights
-from designspace.analysis.effects import interval, resample, superiority, tost_pvalue
-from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
+from designspace.analysis.effects import (
+    Resampled,
+    Superiority,
+    interval,
+    resample,
+    superiority,
+    tost_pvalue,
+)
+from designspace.analysis.inference import Inference
 from designspace.errors import DesignSpaceError
 
 
@@ -204,14 +212,50 @@ PAIR_COLUMNS = [
 ]
 
 
-def noise_sd_of(noise: float | object | None) -> float | None:
-    """The seed-to-seed sd from a number or a NoiseFloor-like object (``.sd``), or None."""
-    if noise is None:
-        return None
-    sd = float(getattr(noise, "sd", noise))
-    if not np.isfinite(sd) or sd <= 0:
-        raise DesignSpaceError(f"the noise sd must be a positive number, got {sd}")
-    return sd
+@dataclass(frozen=True)
+class Normalization:
+    """NDS complexity normalization of a comparison: every group's models reweighted to one
+    distribution of ``complexity`` (a column, e.g. flops = multiply-adds) over the common
+    range, in ``bins`` equal bins (None: the most bins, up to 10, that leave no bin empty in
+    any group). Validated on construction."""
+
+    complexity: str = COMPLEXITY
+    bins: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.complexity, str) or not self.complexity.strip():
+            raise DesignSpaceError(
+                f"normalization needs a complexity column (e.g. flops), got {self.complexity!r}"
+            )
+        if self.bins is not None and (
+            not isinstance(self.bins, numbers.Integral)
+            or isinstance(self.bins, bool)
+            or self.bins < 1
+        ):
+            raise DesignSpaceError(
+                f"normalization bins must be a whole number >= 1 or None, got {self.bins!r}"
+            )
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The usable models of a comparison: error ``values``, NDS ``weights`` (1 unless
+    normalized; 0 outside the common complexity range), group ``labels`` and ``names``."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    labels: np.ndarray
+    names: list[str]
+    weighted: bool
+
+    @property
+    def inside(self) -> np.ndarray:
+        return self.weights > 0
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Errors and (normalized only) weights of group ``name`` inside the range."""
+        m = (self.labels == name) & self.inside
+        return self.values[m], (self.weights[m] if self.weighted else None)
 
 
 def compare(
@@ -219,38 +263,62 @@ def compare(
     by: str = GROUP,
     metric: str = METRIC,
     reference: str | None = None,
-    alpha: float = 0.05,
-    normalize: bool = False,
-    complexity: str = COMPLEXITY,
-    bins: int | None = None,
-    adjust: str = "holm",
-    margin: float = 0.005,
-    n_boot: int = 2000,
-    seed: int = 0,
-    noise: float | object | None = None,
+    *,
+    normalize: Normalization | None = None,
+    inference: Inference | None = None,
 ) -> Comparison:
     """Compare the ``metric`` distributions of the groups of ``by`` (default: design spaces).
 
     ``reference`` defaults to the first group in sorted order. Every unordered pair is tested
-    (KS) and the p-values are adjusted over the pairs by ``adjust`` ("holm" | "bh" | "none");
-    equivalence (TOST on the difference of medians, ``margin`` in error units) is a second
-    family adjusted the same way. Effect-size intervals use ``n_boot`` bootstrap resamples
-    (``seed``) at the adjusted level. ``noise`` (seed-to-seed sd, or a NoiseFloor) adds
-    diff_over_noise. With ``normalize`` all statistics use NDS complexity-normalized weights
-    over the common ``complexity`` range in ``bins`` equal bins (None: the most bins, up to
-    10, that leave no bin empty in any group); models outside it are dropped. Raises
+    (Brunner-Munzel; KS descriptive) and the p-values are adjusted over the pairs by
+    ``inference.adjust``; equivalence (TOST on the difference of medians, ``inference.margin``
+    in error units) is a second family adjusted the same way. Effect-size intervals use
+    ``inference.n_boot`` bootstrap resamples (``inference.seed``) at the adjusted level;
+    ``inference.noise`` (seed-to-seed sd) adds diff_over_noise. ``inference`` defaults to
+    ``Inference()``. With ``normalize`` all statistics use NDS complexity-normalized weights
+    (:class:`Normalization`); models outside the common complexity range are dropped. Raises
     DesignSpaceError with fewer than two groups.
     """
-    if not 0 < alpha < 1:
-        raise DesignSpaceError(f"alpha must be in (0, 1), got {alpha}")
-    check_method(adjust)
-    if not margin > 0:
-        raise DesignSpaceError(f"the equivalence margin must be > 0 (error units), got {margin}")
-    if n_boot < 100:
-        raise DesignSpaceError(f"n_boot must be at least 100, got {n_boot}")
-    noise_sd = noise_sd_of(noise)
-    u = usable(data, metric, [by] + ([complexity] if normalize else []), "compare")
-    d = u.data
+    inference = inference or Inference()
+    if normalize is not None and not isinstance(normalize, Normalization):
+        raise TypeError(f"normalize takes a Normalization or None, got {normalize!r}")
+    needed = [by] + ([normalize.complexity] if normalize else [])
+    u = usable(data, metric, needed, "compare")
+    notes = [u.note()] if u.n_excluded else []
+    groups = _groups(u.data, by, metric, normalize, notes)
+    reference = _reference(groups.names, by, reference)
+    inside = groups.inside
+    lo, hi = float(groups.values[inside].min()), float(groups.values[inside].max())
+    rng = inference.rng()
+    boots = {name: resample(*groups.part(name), inference.n_boot, rng) for name in groups.names}
+    table = _group_table(groups, lo, hi, by)
+    pairs, diffs, sups = _pair_tests(groups, table, boots, inference.margin)
+    pairs, level = _decide_pairs(pairs, diffs, sups, inference)
+    _add_reference_columns(table, pairs, reference)
+    return Comparison(
+        table,
+        pairs,
+        metric,
+        by,
+        reference,
+        inference.alpha,
+        normalize is not None,
+        (lo, hi),
+        u.n_excluded,
+        notes,
+        inference.adjust,
+        inference.margin,
+        inference.n_boot,
+        level,
+        inference.noise_sd,
+    )
+
+
+def _groups(
+    d: pd.DataFrame, by: str, metric: str, normalize: Normalization | None, notes: list[str]
+) -> _Groups:
+    """The groups of ``d`` (at least two) with their NDS weights; appends to ``notes`` the
+    chosen bin count (when ``normalize.bins`` is None) and how many models fell outside."""
     labels = group_labels(d, by)
     names = group_order(labels)
     if len(names) < 2:
@@ -258,33 +326,39 @@ def compare(
             f"compare needs at least two groups in column '{by}' but the results hold only "
             f"{names}; add results of another {by} or group by another column"
         )
-    if reference is None:
-        reference = names[0]
-    if reference not in names:
-        raise DesignSpaceError(
-            f"reference {reference!r} is not among the groups of '{by}': {names}"
-        )
     values = d[metric].to_numpy(dtype=float)
     weights = np.ones(values.size)
-    notes = [u.note()] if u.n_excluded else []
     if normalize:
-        c = d[complexity].to_numpy(dtype=float)
+        c = d[normalize.complexity].to_numpy(dtype=float)
+        bins = normalize.bins
         if bins is None:
             bins = max_common_bins(c, labels, upper=10)
             notes.append(f"{bins} complexity bins (the most, up to 10, with no empty bin)")
         weights = normalized_weights(c, labels, bins=bins)
-    inside = weights > 0
-    lo, hi = float(values[inside].min()), float(values[inside].max())
+        if (weights <= 0).any():
+            notes.append(
+                f"{int((weights <= 0).sum())} models outside the common {normalize.complexity} "
+                f"range were left out of the normalized comparison"
+            )
+    return _Groups(values, weights, labels, names, normalize is not None)
 
-    def part(name: str) -> tuple[np.ndarray, np.ndarray | None]:
-        m = (labels == name) & inside
-        return values[m], (weights[m] if normalize else None)
 
-    rng = np.random.default_rng(seed)
-    boots = {name: resample(*part(name), n_boot, rng) for name in names}
+def _reference(names: list[str], by: str, reference: str | None) -> str:
+    """``reference``, or the first group when None; DesignSpaceError if it is no group."""
+    if reference is None:
+        return names[0]
+    if reference not in names:
+        raise DesignSpaceError(
+            f"reference {reference!r} is not among the groups of '{by}': {names}"
+        )
+    return reference
+
+
+def _group_table(groups: _Groups, lo: float, hi: float, by: str) -> pd.DataFrame:
+    """One row per group: n, min, quartiles, mean and the area under the EDF on [lo, hi]."""
     rows = {}
-    for name in names:
-        v, w = part(name)
+    for name in groups.names:
+        v, w = groups.part(name)
         q1, med, q3 = _quantiles(v, w, [0.25, 0.5, 0.75])
         rows[name] = dict(
             n=v.size,
@@ -297,12 +371,17 @@ def compare(
         )
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = by
+    return table
 
-    pair_rows = []
-    diffs = []
-    sups = []
-    for a, b in combinations(names, 2):
-        (va, wa), (vb, wb) = part(a), part(b)
+
+def _pair_tests(
+    groups: _Groups, table: pd.DataFrame, boots: dict[str, Resampled], margin: float
+) -> tuple[pd.DataFrame, list[np.ndarray], list[Superiority]]:
+    """The raw tests of every unordered pair (a, b): KS, Brunner-Munzel, median difference and
+    TOST; also the bootstrap median differences and the superiority results, in pair order."""
+    pair_rows, diffs, sups = [], [], []
+    for a, b in combinations(groups.names, 2):
+        (va, wa), (vb, wb) = groups.part(a), groups.part(b)
         r = ks_test(va, vb, wa, wb)
         sup = superiority(va, vb, wa, wb)
         diff = boots[a].boot_medians() - boots[b].boot_medians()
@@ -317,40 +396,48 @@ def compare(
                 ks=r.statistic,
                 p_ks=r.pvalue,
                 p_value=sup.p_value,
-                median_diff=rows[a]["median"] - rows[b]["median"],
+                median_diff=table.loc[a, "median"] - table.loc[b, "median"],
                 p_a_beats_b=sup.p_hat,
                 p_equivalence=tost_pvalue(diff, margin),
             )
         )
-    pairs = pd.DataFrame(pair_rows)
-    pairs["p_adjusted"] = adjust_pvalues(pairs["p_value"].to_numpy(), adjust)
-    pairs["p_equivalence_adjusted"] = adjust_pvalues(pairs["p_equivalence"].to_numpy(), adjust)
+    return pd.DataFrame(pair_rows), diffs, sups
+
+
+def _decide_pairs(
+    pairs: pd.DataFrame, diffs: list[np.ndarray], sups: list[Superiority], inference: Inference
+) -> tuple[pd.DataFrame, float]:
+    """``pairs`` with adjusted p-values, intervals at the adjusted level, equivalence and
+    verdicts (columns PAIR_COLUMNS); also that interval level."""
+    alpha, margin = inference.alpha, inference.margin
+    pairs["p_adjusted"] = inference.adjusted(pairs["p_value"].to_numpy())
+    pairs["p_equivalence_adjusted"] = inference.adjusted(pairs["p_equivalence"].to_numpy())
     n_claims = int(np.sum(pairs["p_adjusted"].to_numpy() < alpha))
-    level = interval_alpha(alpha, len(pairs), adjust, n_claims)
+    level = inference.level(len(pairs), n_claims)
     md = np.array([interval(x, level) for x in diffs])
     pb = np.array([s.interval(level) for s in sups])
     pairs["median_diff_low"], pairs["median_diff_high"] = md[:, 0], md[:, 1]
     pairs["p_a_beats_b_low"], pairs["p_a_beats_b_high"] = pb[:, 0], pb[:, 1]
     pairs["equivalent"] = (pairs["p_equivalence_adjusted"].to_numpy() < alpha) & np.array(
-        [inside_margin(lo, hi, margin) for lo, hi in md], dtype=bool
+        [inside_margin(low, high, margin) for low, high in md], dtype=bool
     )
     pairs["verdict"] = [
         pair_verdict(
-            decide(
-                pa,
-                alpha,
-                s.better,
-                [Bound(*pbi, 0.5, True), Bound(*mdi, 0.0, False)],
-            ),
+            decide(pa, alpha, s.better, [Bound(*pbi, 0.5, True), Bound(*mdi, 0.0, False)]),
             eq,
         )
         for pa, s, pbi, mdi, eq in zip(
             pairs["p_adjusted"], sups, pb, md, pairs["equivalent"], strict=True
         )
     ]
+    noise_sd = inference.noise_sd
     pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
-    pairs = pairs[PAIR_COLUMNS].copy()
+    return pairs[PAIR_COLUMNS].copy(), level
 
+
+def _add_reference_columns(table: pd.DataFrame, pairs: pd.DataFrame, reference: str) -> None:
+    """Add ks_ref, p_ref, p_ref_adjusted, verdict_ref and median_diff_ref (group relative to
+    the reference, from the pair rows) to ``table`` in place."""
     ref = {}
     flip = {"better": "worse", "worse": "better"}
     for p in pairs.itertuples():
@@ -369,28 +456,6 @@ def compare(
         ("ks_ref", "p_ref", "p_ref_adjusted", "verdict_ref", "median_diff_ref")
     ):
         table[col] = [ref[name][i] for name in table.index]
-    if normalize and (~inside).any():
-        notes.append(
-            f"{int((~inside).sum())} models outside the common {complexity} range "
-            f"were left out of the normalized comparison"
-        )
-    return Comparison(
-        table,
-        pairs,
-        metric,
-        by,
-        reference,
-        alpha,
-        normalize,
-        (lo, hi),
-        u.n_excluded,
-        notes,
-        adjust,
-        margin,
-        n_boot,
-        level,
-        noise_sd,
-    )
 
 
 def pair_verdict(decision: str, equivalent: bool) -> str:

@@ -39,11 +39,12 @@ import pandas as pd
 from scipy import stats
 
 from designspace.analysis._data import GROUP, METRIC, group_labels, usable
-from designspace.analysis.compare import ks_test, noise_sd_of
+from designspace.analysis.compare import ks_test
 from designspace.analysis.decide import Bound, decide, inside_margin
 from designspace.analysis.effects import interval, resample, superiority, tost_pvalue
 from designspace.analysis.features import STAGE_COLUMNS, add_features
 from designspace.analysis.fit import FitGrid
+from designspace.analysis.inference import Inference
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.analysis.preferences import preferences
 
@@ -174,15 +175,15 @@ def _step_verdict(
     p_adj: float,
     p_eq_adj: float,
     level: float,
-    alpha: float,
-    margin: float,
+    inference: Inference,
     sharing: bool,
     ks: bool = False,
 ) -> str:
     lo, hi = interval(t["diff_boot"], level)
     bounds = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
     better = t["better_ks"] if ks else t["better"]
-    equivalent = p_eq_adj < alpha and inside_margin(lo, hi, margin)
+    alpha = inference.alpha
+    equivalent = p_eq_adj < alpha and inside_margin(lo, hi, inference.margin)
     return _decide(sharing, decide(p_adj, alpha, better, bounds), equivalent)
 
 
@@ -191,133 +192,201 @@ def nested_rules(
     metric: str = METRIC,
     by: str = GROUP,
     steps: Sequence[Step] = NESTED_STEPS,
-    alpha: float = 0.05,
-    adjust: str = "holm",
-    margin: float = 0.005,
-    n_boot: int = 2000,
-    seed: int = 0,
-    noise: float | object | None = None,
+    *,
+    inference: Inference | None = None,
     outlier_k: float = 1.5,
     min_models: int = 10,
 ) -> pd.DataFrame:
     """Evidence for each constraint from its nested pair of spaces (module docstring).
 
     One row per step (columns NESTED_COLUMNS); steps whose two spaces are not both in the
-    data (with at least ``min_models`` usable models each) are "not testable". ``margin``
-    is the equivalence margin in error units; ``noise`` (seed-to-seed sd or a NoiseFloor)
-    adds diff_over_noise = effect / sd.
+    data (with at least ``min_models`` usable models each) are "not testable". ``inference``
+    (default ``Inference()``) gives the level, the adjustment over the steps, the equivalence
+    margin in error units, the bootstrap size and seed; its ``noise`` (seed-to-seed sd) adds
+    diff_over_noise = effect / sd. ``outlier_k``: Tukey fence of the outlier sensitivity.
     """
-    check_method(adjust)
-    noise_sd = noise_sd_of(noise)
+    inference = inference or Inference()
     u = usable(data, metric, [by], "nested_rules").data
     labels = group_labels(u, by)
     err = u[metric].to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
+    rng = inference.rng()
     rows, tests, trimmed = [], [], []
     for st in steps:
         a, b = err[labels == st.from_space], err[labels == st.to_space]
-        row = dict(
-            rule=st.rule,
-            claim=st.claim,
-            evidence="nested spaces",
-            from_space=st.from_space,
-            to_space=st.to_space,
-            n_from=a.size,
-            n_to=b.size,
-            n=a.size + b.size,
-        )
+        rows.append(_step_row(st, a, b))
         if min(a.size, b.size) < min_models:
-            missing = [s for s, v in ((st.from_space, a), (st.to_space, b)) if v.size < min_models]
-            row.update(
-                verdict="not testable",
-                sentence=(
-                    f"Not testable: needs at least {min_models} models of each of "
-                    f"{st.from_space} and {st.to_space} (short: {', '.join(missing)})."
-                ),
-            )
-            rows.append(row)
+            rows[-1].update(_not_testable(st, a, b, min_models))
             tests.append(None)
             trimmed.append(None)
             continue
-        t = _step_tests(a, b, n_boot, margin, rng)
-        keep = tukey_keep(np.concatenate([a, b]), outlier_k)
-        ka, kb = keep[: a.size], keep[a.size :]
-        trimmed.append(
-            _step_tests(a[ka], b[kb], n_boot, margin, rng) | {"dropped": int((~keep).sum())}
-        )
-        tests.append(t)
-        rows.append(row)
+        tests.append(_step_tests(a, b, inference.n_boot, inference.margin, rng))
+        trimmed.append(_trimmed_step_tests(a, b, outlier_k, inference, rng))
     idx = [i for i, t in enumerate(tests) if t is not None]
-
-    def adjusted(key: str, source: list) -> np.ndarray:
-        out = np.full(len(rows), np.nan)
-        if idx:
-            out[idx] = adjust_pvalues([source[i][key] for i in idx], adjust)
-        return out
-
-    p_adj, p_ks, p_eq = (
-        adjusted("p_value", tests),
-        adjusted("p_ks", tests),
-        adjusted("p_equivalence", tests),
-    )
-    tp_adj, tp_eq = adjusted("p_value", trimmed), adjusted("p_equivalence", trimmed)
-    n_claims = int(np.sum(p_adj[idx] < alpha)) if idx else 0
-    level = interval_alpha(alpha, len(idx), adjust, n_claims)
+    p = _AdjustedSteps.of(tests, trimmed, idx, inference)
     for i in idx:
-        t, tt, r, st = tests[i], trimmed[i], rows[i], steps[i]
-        lo, hi = interval(t["diff_boot"], level)
-        blo, bhi = t["sup"].interval(level)
-        verdict = _step_verdict(t, p_adj[i], p_eq[i], level, alpha, margin, st.sharing)
-        v_ks = _step_verdict(t, p_ks[i], p_eq[i], level, alpha, margin, st.sharing, ks=True)
-        v_trim = _step_verdict(tt, tp_adj[i], tp_eq[i], level, alpha, margin, st.sharing)
-        fragile = v_ks != verdict or v_trim != verdict
-        r.update(
-            verdict=verdict,
-            effect=t["effect"],
-            ci_low=lo,
-            ci_high=hi,
-            p_beats=t["p_beats"],
-            p_beats_low=blo,
-            p_beats_high=bhi,
-            p_value=t["p_value"],
-            p_adjusted=p_adj[i],
-            p_ks=t["p_ks"],
-            p_equivalence=t["p_equivalence"],
-            p_equivalence_adjusted=p_eq[i],
-            verdict_ks=v_ks,
-            verdict_trimmed=v_trim,
-            sensitivity="fragile" if fragile else "robust",
-            diff_over_noise=t["effect"] / noise_sd if noise_sd else np.nan,
+        _fill_step(rows[i], steps[i], tests[i], trimmed[i], p.at(i), inference)
+    return pd.DataFrame(rows, columns=NESTED_COLUMNS)
+
+
+def _step_row(st: Step, a: np.ndarray, b: np.ndarray) -> dict:
+    """The descriptive part of a step's row (``a``: from-space errors, ``b``: to-space)."""
+    return dict(
+        rule=st.rule,
+        claim=st.claim,
+        evidence="nested spaces",
+        from_space=st.from_space,
+        to_space=st.to_space,
+        n_from=a.size,
+        n_to=b.size,
+        n=a.size + b.size,
+    )
+
+
+def _not_testable(st: Step, a: np.ndarray, b: np.ndarray, min_models: int) -> dict:
+    """Verdict and sentence of a step with fewer than ``min_models`` models in a space."""
+    missing = [s for s, v in ((st.from_space, a), (st.to_space, b)) if v.size < min_models]
+    return dict(
+        verdict="not testable",
+        sentence=(
+            f"Not testable: needs at least {min_models} models of each of "
+            f"{st.from_space} and {st.to_space} (short: {', '.join(missing)})."
+        ),
+    )
+
+
+def _trimmed_step_tests(
+    a: np.ndarray, b: np.ndarray, outlier_k: float, inference: Inference, rng: np.random.Generator
+) -> dict:
+    """:func:`_step_tests` without the models outside the Tukey fences of ``a`` and ``b``
+    pooled; ``dropped`` counts them."""
+    keep = tukey_keep(np.concatenate([a, b]), outlier_k)
+    ka, kb = keep[: a.size], keep[a.size :]
+    tests = _step_tests(a[ka], b[kb], inference.n_boot, inference.margin, rng)
+    return tests | {"dropped": int((~keep).sum())}
+
+
+@dataclass(frozen=True)
+class _StepP:
+    """The adjusted p-values of one step (Brunner-Munzel, KS, TOST; and without outliers)
+    and the interval level of the family."""
+
+    adjusted: float
+    ks: float
+    equivalence: float
+    trimmed: float
+    trimmed_equivalence: float
+    level: float
+
+
+@dataclass(frozen=True)
+class _AdjustedSteps:
+    """Every family of the nested steps adjusted over the testable steps (nan elsewhere)."""
+
+    adjusted: np.ndarray
+    ks: np.ndarray
+    equivalence: np.ndarray
+    trimmed: np.ndarray
+    trimmed_equivalence: np.ndarray
+    level: float
+
+    @classmethod
+    def of(cls, tests: list, trimmed: list, idx: list[int], inference: Inference) -> _AdjustedSteps:
+        def adjusted(key: str, source: list) -> np.ndarray:
+            out = np.full(len(tests), np.nan)
+            if idx:
+                out[idx] = inference.adjusted([source[i][key] for i in idx])
+            return out
+
+        p_adj = adjusted("p_value", tests)
+        n_claims = int(np.sum(p_adj[idx] < inference.alpha)) if idx else 0
+        return cls(
+            adjusted=p_adj,
+            ks=adjusted("p_ks", tests),
+            equivalence=adjusted("p_equivalence", tests),
+            trimmed=adjusted("p_value", trimmed),
+            trimmed_equivalence=adjusted("p_equivalence", trimmed),
+            level=inference.level(len(idx), n_claims),
         )
-        noise_say = (
-            f"; {abs(t['effect']) / noise_sd:.1f} x the seed-to-seed sd {noise_sd:.4f}"
-            if noise_sd
+
+    def at(self, i: int) -> _StepP:
+        """The p-values of step ``i``."""
+        return _StepP(
+            float(self.adjusted[i]),
+            float(self.ks[i]),
+            float(self.equivalence[i]),
+            float(self.trimmed[i]),
+            float(self.trimmed_equivalence[i]),
+            self.level,
+        )
+
+
+def _fill_step(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: Inference) -> None:
+    """Complete the row ``r`` of a testable step: verdict, its KS and outlier sensitivity,
+    effect and intervals at the adjusted level, p-values and the sentence."""
+    level = p.level
+    lo, hi = interval(t["diff_boot"], level)
+    blo, bhi = t["sup"].interval(level)
+    verdict = _step_verdict(t, p.adjusted, p.equivalence, level, inference, st.sharing)
+    v_ks = _step_verdict(t, p.ks, p.equivalence, level, inference, st.sharing, ks=True)
+    v_trim = _step_verdict(tt, p.trimmed, p.trimmed_equivalence, level, inference, st.sharing)
+    fragile = v_ks != verdict or v_trim != verdict
+    noise_sd = inference.noise_sd
+    r.update(
+        verdict=verdict,
+        effect=t["effect"],
+        ci_low=lo,
+        ci_high=hi,
+        p_beats=t["p_beats"],
+        p_beats_low=blo,
+        p_beats_high=bhi,
+        p_value=t["p_value"],
+        p_adjusted=p.adjusted,
+        p_ks=t["p_ks"],
+        p_equivalence=t["p_equivalence"],
+        p_equivalence_adjusted=p.equivalence,
+        verdict_ks=v_ks,
+        verdict_trimmed=v_trim,
+        sensitivity="fragile" if fragile else "robust",
+        diff_over_noise=t["effect"] / noise_sd if noise_sd else np.nan,
+    )
+    r["sentence"] = _step_sentence(r, st, t, tt, p, inference)
+
+
+def _step_sentence(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: Inference) -> str:
+    """One sentence of a tested step: verdict, effect with interval, tests, sensitivity."""
+    noise_sd = inference.noise_sd
+    noise_say = (
+        f"; {abs(t['effect']) / noise_sd:.1f} x the seed-to-seed sd {noise_sd:.4f}"
+        if noise_sd
+        else ""
+    )
+    verdict = r["verdict"]
+    return (
+        f"{st.from_space} -> {st.to_space} ({st.rule}): {verdict}. Median error change "
+        f"{t['effect']:+.4f} ({1 - p.level:.3g} interval {r['ci_low']:+.4f} to "
+        f"{r['ci_high']:+.4f}{noise_say}); "
+        f"P(a {st.to_space} model beats a {st.from_space} model) {t['p_beats']:.2f} "
+        f"[{r['p_beats_low']:.2f}, {r['p_beats_high']:.2f}]; Brunner-Munzel p = "
+        f"{t['p_value']:.2g}, {inference.adjust}-adjusted "
+        f"{p.adjusted:.2g} (KS p = {t['p_ks']:.2g})"
+        + (
+            f"; equivalence within +-{inference.margin:g}: adjusted p = {p.equivalence:.2g}"
+            if st.sharing
             else ""
         )
-        r["sentence"] = (
-            f"{st.from_space} -> {st.to_space} ({st.rule}): {verdict}. Median error change "
-            f"{t['effect']:+.4f} ({1 - level:.3g} interval {lo:+.4f} to {hi:+.4f}{noise_say}); "
-            f"P(a {st.to_space} model beats a {st.from_space} model) {t['p_beats']:.2f} "
-            f"[{blo:.2f}, {bhi:.2f}]; Brunner-Munzel p = {t['p_value']:.2g}, {adjust}-adjusted "
-            f"{p_adj[i]:.2g} (KS p = {t['p_ks']:.2g})"
-            + (
-                f"; equivalence within +-{margin:g}: adjusted p = {p_eq[i]:.2g}"
-                if st.sharing
-                else ""
-            )
-            + f"; n = {r['n_from']} + {r['n_to']}. "
-            + (
-                "The test and an interval disagree, so nothing is claimed. "
-                if verdict == "inconclusive" and not st.sharing
-                else ""
-            )
-            + (
-                f"Fragile: with KS {v_ks}, without {tt['dropped']} outliers {v_trim}."
-                if fragile
-                else f"Robust to KS and to dropping {tt['dropped']} outliers."
-            )
+        + f"; n = {r['n_from']} + {r['n_to']}. "
+        + (
+            "The test and an interval disagree, so nothing is claimed. "
+            if verdict == "inconclusive" and not st.sharing
+            else ""
         )
-    return pd.DataFrame(rows, columns=NESTED_COLUMNS)
+        + (
+            f"Fragile: with KS {r['verdict_ks']}, without {tt['dropped']} outliers "
+            f"{r['verdict_trimmed']}."
+            if r["sensitivity"] == "fragile"
+            else f"Robust to KS and to dropping {tt['dropped']} outliers."
+        )
+    )
 
 
 OBSERVATIONAL_COLUMNS = [
@@ -555,17 +624,10 @@ def derive_rules(
         ]
         return pd.DataFrame(rows, columns=COLUMNS)
     d = add_features(u.data, fit=True, grid=grid)
-    nested = nested_rules(
-        d,
-        metric,
-        by,
-        alpha=alpha,
-        adjust=adjust,
-        margin=tolerance,
-        n_boot=min(n_boot, 4000),
-        seed=seed,
-        min_models=min_group,
+    inference = Inference(
+        alpha=alpha, adjust=adjust, margin=tolerance, n_boot=min(n_boot, 4000), seed=seed
     )
+    nested = nested_rules(d, metric, by, inference=inference, min_models=min_group)
     prefs = preferences(
         d,
         [v[0] for v in _PREFERENCE_RULES.values()],

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from designspace.commands.common import HelpFormatter
+from designspace.commands.options import add_analysis_options, analysis_from_args
+
+if TYPE_CHECKING:
+    from designspace.reporting.options import AnalysisOptions
 
 EXAMPLES = """\
 examples:
@@ -30,79 +37,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "report.html into --out (replaced only once the new analysis is complete), and prints "
         "the comparison. Models whose status is not 'ok' are excluded and counted.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("results", nargs="+", metavar="RESULTS", help="folder, parquet file or CSV")
-    p.add_argument("--by", default="space", help="column that names the groups (default: space)")
-    p.add_argument(
-        "--metric",
-        default="val_top1_err",
-        help="error column, fractions in [0, 1] (default: val_top1_err)",
-    )
-    p.add_argument("--reference", help="group to test the others against (default: first)")
-    p.add_argument(
-        "--alpha", type=float, default=0.05, help="test level, 0 < alpha < 1 (default: 0.05)"
-    )
     p.add_argument("--out", default="analysis", help="output folder (default: analysis)")
-    p.add_argument("--formats", default="png,svg", help="plot formats (default: png,svg)")
-    p.add_argument(
-        "--n-boot",
-        type=int,
-        default=10_000,
-        help="bootstrap resamples, at least 100 (default: 10000)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed of the resampling")
-    p.add_argument(
-        "--adjust",
-        default="holm",
-        help="multiple-testing adjustment of every family of tests: holm, bh or none "
-        "(default: holm)",
-    )
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=0.005,
-        help="equivalence margin, in error units (fractions; default: 0.005)",
-    )
-    p.add_argument(
-        "--best",
-        type=float,
-        default=0.25,
-        help="fraction of the models that count as the best in the preference tests "
-        "(default: 0.25)",
-    )
-    p.set_defaults(run=run)
+    options = add_analysis_options(p.add_argument_group("analysis options"), "analyze")
+    p.set_defaults(run=run, analysis_options=options)
 
 
-def options_from_args(args: argparse.Namespace) -> object:
+def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
     """The :class:`~designspace.reporting.options.AnalysisOptions` of the command line
-    (validated; cheap: nothing heavy is imported)."""
-    from designspace.errors import DesignSpaceError
-    from designspace.reporting.options import AnalysisOptions
-
-    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
-    bad = sorted(set(formats) - {"png", "svg"})
-    if bad or not formats:
-        raise DesignSpaceError(f"--formats takes png and/or svg, got {args.formats!r}")
-    for name in ("alpha", "n_boot", "seed", "adjust", "margin", "best"):
-        value = getattr(args, name)
-        flag = "--" + name.replace("_", "-")
-        try:
-            AnalysisOptions(**{name: value})
-        except DesignSpaceError as exc:
-            raise DesignSpaceError(f"{flag}: {exc}") from None
-    return AnalysisOptions(
-        by=args.by,
-        metric=args.metric,
-        reference=args.reference,
-        alpha=args.alpha,
-        formats=formats,
-        n_boot=args.n_boot,
-        seed=args.seed,
-        adjust=args.adjust,
-        margin=args.margin,
-        best=args.best,
-    )
+    (validated, a bad value named by its flag; cheap: nothing heavy is imported)."""
+    return analysis_from_args(args, args.analysis_options)
 
 
 def check_inputs(paths: list[str]) -> None:

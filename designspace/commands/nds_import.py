@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from designspace.commands.common import HelpFormatter
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``designspace import nds`` on the sub-command parsers."""
@@ -17,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="read published populations (NDS .json files) into a results data set",
         description="Convert trained populations published by others into a results data set "
         "that 'designspace analyze' and pandas.read_parquet(OUT/results) read like a sweep's.",
+        formatter_class=HelpFormatter,
     )
     formats = p.add_subparsers(dest="format", metavar="FORMAT")
     formats.required = True
@@ -29,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "per-epoch curves as fractions, settings as cfg_lr, cfg_weight_decay, cfg_epochs, "
         "cfg_seed, per-stage lists with the stem (index 0) split off. Runs near chance error "
         "or with NaN get status 'diverged'. Every file is checked before anything is written.",
+        formatter_class=HelpFormatter,
     )
     nds.add_argument("files", nargs="+", metavar="FILE.json", help="NDS .json files")
     nds.add_argument("--out", required=True, help="output folder (writes OUT/results/)")

@@ -9,6 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from designspace.commands.common import HelpFormatter
+from designspace.commands.options import add_analysis_options, analysis_from_args
+
 EXAMPLES = """\
 examples:
   designspace plot edf results/fmnist-progression -o edf.png
@@ -30,17 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + "; ".join(f"{k.name}: {k.description}" for k in PLOT_KINDS.values())
         + ".",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("kind", choices=list(PLOT_KINDS), help="which figure")
     p.add_argument("results", nargs="+", metavar="RESULTS", help="folder, parquet file or CSV")
     p.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
-    p.add_argument("--by", default="space", help="column that names the groups (default: space)")
-    p.add_argument("--metric", default="val_top1_err", help="error column (default: val_top1_err)")
-    p.add_argument("--x", default="depth", help="statistic for 'param' (default: depth)")
-    p.add_argument("--top", type=int, default=5, help="models for 'widths', >= 1 (default: 5)")
-    p.add_argument("--band", choices=["dkw", "bootstrap"], help="confidence band for 'edf'")
-    p.set_defaults(run=run)
+    options = add_analysis_options(p.add_argument_group("analysis options"), "plot")
+    p.set_defaults(run=run, analysis_options=options)
 
 
 def check_output(output: str) -> Path:
@@ -63,15 +62,9 @@ def check_output(output: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run ``designspace plot``; returns the exit code (bad input raises DesignSpaceError)."""
     from designspace.commands.analyze import check_inputs
-    from designspace.errors import DesignSpaceError
-    from designspace.reporting.options import AnalysisOptions
 
     output = check_output(args.output)
-    if args.top < 1:
-        raise DesignSpaceError(f"--top must be at least 1 model, got {args.top}")
-    options = AnalysisOptions(
-        by=args.by, metric=args.metric, x=args.x, top=args.top, band=args.band
-    )
+    options = analysis_from_args(args, args.analysis_options)
     check_inputs(args.results)
 
     from designspace.analysis import load_results
@@ -82,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_results(args.results)
     fig, ax = plots.new_figure()
     draw(args.kind, data, options, ax)
-    note = usable(data, args.metric, what=f"plot {args.kind}").note()
+    note = usable(data, options.metric, what=f"plot {args.kind}").note()
     if note:
         print(note, file=sys.stderr)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from designspace.commands.common import add_architecture_arguments, architecture_from_args
+from designspace.commands.common import (
+    HelpFormatter,
+    add_architecture_arguments,
+    architecture_from_args,
+)
 from designspace.commands.options import add_train_options, settings_from_args, train_options
 
 if TYPE_CHECKING:
@@ -29,15 +33,6 @@ examples:
 """
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps the description; keeps the examples (the epilog) line by line as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("examples:"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
@@ -48,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "classes are set from the data set. Exit code 0 when training finished, 1 when it "
         "diverged or failed, 2 on bad input.",
         epilog=EXAMPLES,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_architecture_arguments(p)
     options, groups = add_train_options(p)

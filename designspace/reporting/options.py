@@ -6,7 +6,7 @@ through :class:`AnalysisOptions` before anything heavy is loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from designspace.errors import DesignSpaceError
@@ -26,6 +26,11 @@ ADJUSTMENTS = ("holm", "bh", "none")
 class AnalysisOptions:
     """Settings of one analysis (report, plot or notebook); validated on construction.
 
+    Each field's metadata is its command-line option (``designspace analyze``, and
+    ``designspace plot`` where ``"plot"`` is true): ``help`` (units and valid range),
+    optionally ``flag`` (when not ``--field-name``), ``choices`` and ``metavar``; the option's
+    default is the field's.
+
     ``by``: column naming the groups; ``metric``: error column (fractions in [0, 1]);
     ``reference``: group the others are tested against (None: the first in sorted order);
     ``alpha``: test level, 0 < alpha < 1 (intervals at level 1 - alpha); ``complexity``:
@@ -38,20 +43,76 @@ class AnalysisOptions:
     "the best" in the preference tests (0 < best < 1).
     """
 
-    by: str = GROUP
-    metric: str = METRIC
-    reference: str | None = None
-    alpha: float = 0.05
-    complexity: str = COMPLEXITY
-    formats: tuple[str, ...] = FORMATS
-    n_boot: int = 10_000
-    top: int = 5
-    seed: int = 0
-    x: str = "depth"
-    band: str | None = None
-    adjust: str = "holm"
-    margin: float = 0.005
-    best: float = 0.25
+    by: str = field(default=GROUP, metadata={"help": "column that names the groups", "plot": True})
+    metric: str = field(
+        default=METRIC,
+        metadata={"help": "error column, fractions in [0, 1]", "plot": True},
+    )
+    reference: str | None = field(
+        default=None,
+        metadata={"help": "group to test the others against (default: the first in sorted order)"},
+    )
+    alpha: float = field(
+        default=0.05,
+        metadata={
+            "help": "test level, 0 < alpha < 1 (intervals at the matching adjusted level)",
+            "plot": True,
+        },
+    )
+    complexity: str = field(
+        default=COMPLEXITY,
+        metadata={
+            "help": "complexity column of the normalized comparison and the error-vs-complexity "
+            "figure: flops (multiply-adds), params or acts",
+            "plot": True,
+        },
+    )
+    formats: tuple[str, ...] = field(
+        default=FORMATS,
+        metadata={"help": "figure formats, comma-separated: png and/or svg"},
+    )
+    n_boot: int = field(
+        default=10_000,
+        metadata={"help": f"bootstrap resamples, at least {MIN_BOOT}", "plot": True},
+    )
+    top: int = field(
+        default=5,
+        metadata={"help": "models in the width profiles (the widths plot), >= 1", "plot": True},
+    )
+    seed: int = field(
+        default=0,
+        metadata={"help": "seed of every resampling, a non-negative integer", "plot": True},
+    )
+    x: str = field(
+        default="depth",
+        metadata={
+            "help": "design statistic of the param plot (a column, e.g. depth, b, g, fit_wm)",
+            "plot": True,
+        },
+    )
+    band: str | None = field(
+        default=None,
+        metadata={
+            "help": "confidence band of the edf plot: dkw or bootstrap (default: no band)",
+            "choices": ("dkw", "bootstrap"),
+            "plot": True,
+        },
+    )
+    adjust: str = field(
+        default="holm",
+        metadata={"help": "multiple-testing adjustment of every family of tests: holm, bh or none"},
+    )
+    margin: float = field(
+        default=0.005,
+        metadata={"help": "equivalence margin, in error units (fractions), 0 < margin < 1"},
+    )
+    best: float = field(
+        default=0.25,
+        metadata={
+            "help": "fraction of the models that count as the best in the preference tests, "
+            "0 < best < 1"
+        },
+    )
 
     def __post_init__(self) -> None:
         for name in ("by", "metric", "complexity", "x"):
@@ -71,7 +132,7 @@ class AnalysisOptions:
             raise DesignSpaceError(f"top must be at least 1 model, got {self.top!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise DesignSpaceError(f"seed must be a non-negative integer, got {self.seed!r}")
-        formats = tuple(self.formats)
+        formats = tuple(f.strip().lower() if isinstance(f, str) else f for f in self.formats)
         if not formats or sorted(set(formats) - set(FORMATS)):
             raise DesignSpaceError(f"formats take png and/or svg, got {list(formats)}")
         object.__setattr__(self, "formats", formats)

@@ -19,6 +19,7 @@ from designspace.errors import DesignSpaceError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from designspace.analysis.inference import Inference
     from designspace.reporting.context import Context
     from designspace.reporting.document import SectionResult
 
@@ -103,8 +104,24 @@ _PAIR_VIEW = [
 ]
 
 
+def _inference(ctx: Context) -> Inference:
+    """The :class:`~designspace.analysis.inference.Inference` of the options, with the noise
+    floor of the noise section when it ran."""
+    from designspace.analysis.inference import Inference
+
+    o = ctx.options
+    return Inference(
+        alpha=o.alpha,
+        adjust=o.adjust,
+        margin=o.margin,
+        n_boot=o.n_boot,
+        seed=o.seed,
+        noise=ctx.shared.get("noise"),
+    )
+
+
 def _compare(ctx: Context, normalize: bool) -> Any:
-    from designspace.analysis.compare import compare
+    from designspace.analysis.compare import Normalization, compare
 
     o = ctx.options
     return compare(
@@ -112,14 +129,8 @@ def _compare(ctx: Context, normalize: bool) -> Any:
         o.by,
         o.metric,
         o.reference,
-        o.alpha,
-        normalize=normalize,
-        complexity=o.complexity,
-        adjust=o.adjust,
-        margin=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        noise=ctx.shared.get("noise"),
+        normalize=Normalization(o.complexity) if normalize else None,
+        inference=_inference(ctx),
     )
 
 
@@ -293,17 +304,7 @@ def run_nested(ctx: Context, out: SectionResult) -> None:
     from designspace.analysis.rules import nested_rules
 
     o = ctx.options
-    table = nested_rules(
-        ctx.data,
-        o.metric,
-        o.by,
-        alpha=o.alpha,
-        adjust=o.adjust,
-        margin=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        noise=ctx.shared.get("noise"),
-    )
+    table = nested_rules(ctx.data, o.metric, o.by, inference=_inference(ctx))
     out.text(
         "Each RegNet constraint tested as DDS derives it: by the nested pair of spaces that "
         "differ only by that constraint, as a comparison of their error distributions (effect = "
