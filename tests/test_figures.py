@@ -129,3 +129,16 @@ def test_pdf_figures_for_papers(tmp_path):
     ax.plot([0, 1], [0, 1])
     path = plots.save(fig, tmp_path / "f.pdf")
     assert path.read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_report_writes_pdf_figures_when_asked(tmp_path):
+    from synthetic import make_results
+
+    from designspace.reporting.report import analyze
+
+    data = make_results(("AnyNetXA", "AnyNetXE"), n=16, seed=1).drop(columns=["widths"])
+    rep = analyze(data, tmp_path / "a", AnalysisOptions(n_boot=200, formats=("pdf",)))
+    pdfs = sorted((tmp_path / "a").glob("*.pdf"))
+    assert pdfs and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert not list((tmp_path / "a").glob("*.png")) and rep.figures["edf"][0].suffix == ".pdf"
+    assert "](edf.pdf)" in (tmp_path / "a" / "report.md").read_text()

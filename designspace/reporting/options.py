@@ -17,7 +17,8 @@ GROUP = "space"
 METRIC = "val_top1_err"
 COMPLEXITY = "flops"
 STAGE_COLUMNS = ("depths", "widths", "bottleneck_ratios", "group_widths")
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg")  # the default
+FORMAT_CHOICES = ("png", "svg", "pdf")  # pdf: vector figures a paper can include
 MIN_BOOT = 100
 ADJUSTMENTS = ("holm", "bh", "none")
 
@@ -69,7 +70,7 @@ class AnalysisOptions:
     )
     formats: tuple[str, ...] = field(
         default=FORMATS,
-        metadata={"help": "figure formats, comma-separated: png and/or svg"},
+        metadata={"help": "figure formats, comma-separated: png, svg and/or pdf (for papers)"},
     )
     n_boot: int = field(
         default=10_000,
@@ -133,8 +134,8 @@ class AnalysisOptions:
         if not isinstance(self.seed, int) or self.seed < 0:
             raise DesignSpaceError(f"seed must be a non-negative integer, got {self.seed!r}")
         formats = tuple(f.strip().lower() if isinstance(f, str) else f for f in self.formats)
-        if not formats or sorted(set(formats) - set(FORMATS)):
-            raise DesignSpaceError(f"formats take png and/or svg, got {list(formats)}")
+        if not formats or sorted(set(formats) - set(FORMAT_CHOICES)):
+            raise DesignSpaceError(f"formats take png, svg and/or pdf, got {list(formats)}")
         object.__setattr__(self, "formats", formats)
         if self.band not in (None, "dkw", "bootstrap"):
             raise DesignSpaceError(f"band must be dkw or bootstrap, got {self.band!r}")
