@@ -142,3 +142,33 @@ def test_the_report_writes_pdf_figures_when_asked(tmp_path):
     assert pdfs and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
     assert not list((tmp_path / "a").glob("*.png")) and rep.figures["edf"][0].suffix == ".pdf"
     assert "](edf.pdf)" in (tmp_path / "a" / "report.md").read_text()
+
+
+def test_learning_curves_in_the_report_only_with_several_epochs(tmp_path):
+    from synthetic import make_results
+
+    from designspace.reporting.report import analyze
+
+    data = make_results(("AnyNetXA", "AnyNetXE"), n=16, seed=1).drop(columns=["widths"])
+    rng = np.random.default_rng(0)
+    final = data["val_top1_err"].to_numpy()
+    data["epoch_val_top1_err"] = [
+        [min(1.0, e + 0.2 + rng.uniform(0, 0.05)), min(1.0, e + 0.05), e] for e in final
+    ]
+    opts = AnalysisOptions(n_boot=200, formats=("png",))
+    rep = analyze(data, tmp_path / "a", opts)
+    assert "learning_curves" in rep.figures
+    md = (tmp_path / "a" / "report.md").read_text()
+    assert "## Learning curves" in md and "Look for:" in md
+    fig, ax = plots.new_figure()
+    plots.learning_curve_plot(data[data["status"] == "ok"], ax=ax)
+    medians = {line.get_label(): line.get_ydata() for line in ax.lines}
+    ok = data[data["status"] == "ok"]
+    for name, group in ok.groupby("space"):
+        label = f"{name} [{len(group)}]"
+        want = np.median(np.stack(group["epoch_val_top1_err"].to_list()), axis=0) * 100
+        np.testing.assert_allclose(medians[label], want)
+    one = data.assign(epoch_val_top1_err=[[e] for e in final])
+    rep = analyze(one, tmp_path / "b", opts)
+    curves = next(r for r in rep.sections if r.name == "curves")
+    assert "one epoch" in curves.skipped

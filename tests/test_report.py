@@ -280,3 +280,13 @@ def test_a_failed_move_into_place_leaves_no_staging_and_says_why(tmp_path, monke
     with pytest.raises(DesignSpaceError, match="another analysis"):
         analyze(data, tmp_path / "a", n_boot=200, formats=("png",))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_list_cells_written_to_csv_by_pandas_read_back():
+    from designspace.analysis._data import as_list
+
+    # what pandas writes for a list of numpy scalars (numpy >= 2 reprs)
+    assert as_list("[np.float64(0.25), np.float64(0.5)]") == [0.25, 0.5]
+    assert as_list("[1 2 3]") == [1.0, 2.0, 3.0] and as_list("[4, 5]") == [4, 5]
+    with pytest.raises(DesignSpaceError, match="cannot read the list cell"):
+        as_list("[a, b]")

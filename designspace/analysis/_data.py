@@ -9,6 +9,7 @@ missing and what to do.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -114,15 +115,20 @@ def group_order(labels: np.ndarray) -> list[str]:
     return sorted({str(x) for x in labels})
 
 
+_NUMPY_SCALAR = re.compile(r"np\.\w+\(([^()]*)\)")
+
+
 def as_list(value: Any) -> list:
     """A per-stage list cell as a Python list: list, numpy array or JSON text (from CSV)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            # numpy's repr "[1 2 3]" (a parquet list column written to CSV)
+            # numpy's repr "[1 2 3]" (a parquet list column written to CSV), or a list of numpy
+            # scalars written by pandas: "[np.float64(0.36), np.float64(0.31)]"
+            text = _NUMPY_SCALAR.sub(r"\1", value)
             try:
-                value = [float(x) for x in value.strip().strip("[]").replace(",", " ").split()]
+                value = [float(x) for x in text.strip().strip("[]").replace(",", " ").split()]
             except ValueError:
                 raise DesignSpaceError(
                     f"cannot read the list cell {value!r}; expected JSON like [1, 2, 3]"

@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from designspace.reporting.document import SectionResult
 
 
+# more groups than this: the EDF figure draws no bands (they would hide the curves)
+MAX_BANDS = 3
+
+
+def _n_models(ctx: Context) -> str:
+    """ "288 models in 6 groups" (the n behind a figure)."""
+    return f"{len(ctx.data)} models in {len(ctx.groups)} group(s)"
+
+
 def run_data(ctx: Context, out: SectionResult) -> None:
     """The data: usable models, groups, what was excluded or averaged."""
     o = ctx.options
@@ -202,7 +211,17 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
     )
     out.table("pairwise", c.pairs, shown=_pairs_view(c.pairs))
     out.console.append(str(c))
-    out.figure(ctx, "edf", "edf", "Error EDFs, legend [n | min | mean]", band="dkw")
+    bands = len(ctx.groups) <= MAX_BANDS
+    out.figure(
+        ctx,
+        "edf",
+        "edf",
+        f"Error EDFs of {_n_models(ctx)}; legend: n | min | mean error (%)"
+        + (f"; light bands: {1 - ctx.options.alpha:g} DKW bands" if bands else "")
+        + ". Look for: a curve above and left of another has more good models; curves that "
+        "cross mean neither space dominates; the comparison table says which gaps are real.",
+        band="dkw" if bands else None,
+    )
 
 
 def run_normalized(ctx: Context, out: SectionResult) -> None:
@@ -219,7 +238,12 @@ def run_normalized(ctx: Context, out: SectionResult) -> None:
     out.table("comparison_normalized", norm.table, index=True)
     out.table("pairwise_normalized", norm.pairs, shown=_pairs_view(norm.pairs))
     out.figure(
-        ctx, "edf_normalized", "nedf", f"Complexity-normalized EDFs ({ctx.options.complexity})"
+        ctx,
+        "edf_normalized",
+        "nedf",
+        f"Complexity-normalized EDFs of {_n_models(ctx)} ({ctx.options.complexity}; the bins "
+        f"and range in the title). Look for: a gap that shrinks against the plain EDF came "
+        f"partly from complexity, not from design.",
     )
 
 
@@ -262,12 +286,53 @@ def run_search(ctx: Context, out: SectionResult) -> None:
         "Expected best error among k models drawn at random (exact), with a bootstrap interval."
     )
     out.table("search", table, shown=digest)
-    out.figure(ctx, "search", "search", "Random-search efficiency")
+    out.figure(
+        ctx,
+        "search",
+        "search",
+        f"Random-search efficiency of {_n_models(ctx)}: expected best error of k random models "
+        f"with its bootstrap band. Look for: the lowest curve finds a good model with the fewest "
+        f"samples; curves that meet at large k differ only in their worse models.",
+    )
+
+
+def run_curves(ctx: Context, out: SectionResult) -> None:
+    """Learning curves: validation error per epoch, median and quartiles per group."""
+    out.figure(
+        ctx,
+        "learning_curves",
+        "curves",
+        f"Validation error after each epoch of {_n_models(ctx)}: median (line) and quartiles "
+        f"(band) per {ctx.options.by}. Look for: curves still falling at the last epoch mean the "
+        f"short schedule ranks spaces by how fast they learn; curves that cross mean the ranking "
+        f"could change with a longer schedule.",
+    )
+
+
+def several_epochs(ctx: Context) -> str | None:
+    """None when some model has validation errors of more than one epoch, else why not."""
+    from designspace.analysis._data import as_list
+
+    column = f"epoch_{ctx.options.metric}"
+    try:
+        longest = max((len(as_list(v)) for v in ctx.data[column]), default=0)
+    except DesignSpaceError as exc:  # e.g. lists written to CSV as Python reprs
+        return f"cannot read the per-epoch errors: {exc}"
+    if longest < 2:
+        return f"every model was trained for one epoch ({column} holds one value): no curve"
+    return None
 
 
 def run_flops(ctx: Context, out: SectionResult) -> None:
     """Error vs complexity (figure only)."""
-    out.figure(ctx, "error_vs_flops", "flops", f"Error vs {ctx.options.complexity}")
+    out.figure(
+        ctx,
+        "error_vs_flops",
+        "flops",
+        f"Error vs {ctx.options.complexity} of {_n_models(ctx)}. Look for: a trend inside the "
+        f"band means complexity, not design, explains part of the differences (then trust the "
+        f"normalized comparison).",
+    )
 
 
 def run_fits(ctx: Context, out: SectionResult) -> None:
@@ -282,8 +347,22 @@ def run_fits(ctx: Context, out: SectionResult) -> None:
     table = out.table("fits", feats[[c for c in wanted if c in feats.columns]], shown=False)
     if "fit_at_edge" in table.columns and table["fit_at_edge"].any():
         out.bullets([f"{int(table['fit_at_edge'].sum())} fit(s) sit at the edge of the grid"])
-    out.figure(ctx, "widths", "widths", f"Width profiles of the top {o.top} models with fits")
-    out.figure(ctx, "efit", "efit", "e_fit vs error")
+    out.figure(
+        ctx,
+        "widths",
+        "widths",
+        f"Per-block widths of the {o.top} best of {_n_models(ctx)} with their fitted RegNet rules "
+        f"(solid: widths; dashed: quantized fit; dotted: linear fit). Look for: good models whose "
+        f"widths grow roughly linearly (small e_fit), the DDS observation.",
+    )
+    out.figure(
+        ctx,
+        "efit",
+        "efit",
+        f"RegNet fit error e_fit vs error of {_n_models(ctx)}. Look for: errors rising with e_fit "
+        f"mean that models near the linear width rule are better (DDS); a flat cloud means the "
+        f"rule does not matter here.",
+    )
 
 
 def nested_pair_present(ctx: Context) -> str | None:
@@ -433,5 +512,12 @@ def run_good_ranges(ctx: Context, out: SectionResult) -> None:
     for stat in ("depth", "b", "g", "fit_wm"):
         if stat in feats.columns:
             out.figure(
-                ctx, f"error_vs_{stat}", "param", f"Error vs {stat} with the good range", x=stat
+                ctx,
+                f"error_vs_{stat}",
+                "param",
+                f"Error vs {stat} of {_n_models(ctx)}; grey: the DDS good range of all models "
+                f"(interval at level {1 - o.alpha:g}), dashed: its best value. Look for: where "
+                f"the low errors gather; a good range much narrower than the values sampled is a "
+                f"candidate constraint for the space.",
+                x=stat,
             )

@@ -124,6 +124,13 @@ SECTIONS: dict[str, Section] = {
         Section("sample_size", "Sample-size sensitivity", rs.run_sample_size),
         Section("search", "Random-search efficiency", rs.run_search),
         Section("flops", "Error vs complexity", rs.run_flops, ("{complexity}",)),
+        Section(
+            "curves",
+            "Learning curves",
+            rs.run_curves,
+            ("epoch_{metric}",),
+            applies=rs.several_epochs,
+        ),
         Section("fits", "RegNet fits", rs.run_fits, STAGE_COLUMNS),
         Section(
             "rules_nested",
