@@ -9,11 +9,14 @@ Imports nothing but the standard library, so every layer may use it.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import TextIO
 
 SLOW_S = 2.0  # stages longer than this get their duration printed when they end
+# the lines Stages prints, so that logs (and tests) can tell progress from messages
+PROGRESS_LINE = re.compile(r"^[a-z][a-z ]*( \[\d+/\d+\])?: .*(\(\d+\.\d s\)| took \d+\.\d s)$")
 
 
 class Stages:

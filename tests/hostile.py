@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from designspace.feedback import PROGRESS_LINE
+
 
 def snapshot(roots: Iterable[Path]) -> dict[str, str]:
     """SHA-256 of every file below ``roots`` (and of files named directly), keyed by path;
@@ -61,13 +63,16 @@ def refused(
     timeout: float = 120,
 ) -> str:
     """Run one hostile case and assert the promise: exit code 2, exactly one non-empty line on
-    stderr, no traceback, and every file and folder under ``watch`` unchanged (none created,
-    removed or rewritten). Returns the error line."""
+    stderr after any progress lines, no traceback, and every file and folder under ``watch``
+    unchanged (none created, removed or rewritten). Returns the error line."""
     watch = [Path(w) for w in watch]
     before = snapshot(watch)
     proc, _ = run_cli(*args, cwd=cwd, env=env, timeout=timeout)
     after = snapshot(watch)
+    # progress lines (designspace.feedback: "analyze: reading X (0.0 s)") may come first
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    while len(lines) > 1 and PROGRESS_LINE.match(lines[0]):
+        lines.pop(0)
     case = " ".join(args)
     assert proc.returncode == 2, f"{case}: exit {proc.returncode}\n{proc.stderr[-2000:]}"
     assert "Traceback" not in proc.stderr, f"{case}: traceback\n{proc.stderr[-2000:]}"

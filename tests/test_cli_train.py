@@ -168,3 +168,45 @@ def test_check_args_gives_what_run_trains_without_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_sample_from_another_band_is_refused_unless_retargeted(capsys, tmp_path):
+    from designspace.cli import build_parser
+    from designspace.commands.train import check_args
+
+    assert (
+        main(["sample", "--space", "AnyNetXA", "-n", "2", "-o", str(tmp_path / "s.parquet")]) == 0
+    )
+    capsys.readouterr()
+    code = main(["train", "--from", str(tmp_path / "s.parquet"), "--index", "1", *FAST])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "sampled at 224 px, 3 channel(s), 1000 classes" in err and "--retarget" in err
+    assert "it would train at 28 px, 1 channel(s), 10 classes" in err
+    args = build_parser().parse_args(
+        ["train", "--from", str(tmp_path / "s.parquet"), "--index", "1", "--retarget", *FAST]
+    )
+    arch, _ = check_args(args)  # accepted, and says what changed
+    assert capsys.readouterr().err.startswith("retargeted: sampled at 224 px")
+    # a row sampled for this data set needs no retargeting
+    path = tmp_path / "f.parquet"
+    assert (
+        main(
+            [
+                "sample",
+                "--space",
+                "AnyNetXA",
+                "-n",
+                "2",
+                "--regime",
+                "fashion-mnist",
+                "-o",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    args = build_parser().parse_args(["train", "--from", str(path), "--index", "1", *FAST])
+    check_args(args)
+    assert "retargeted" not in capsys.readouterr().err

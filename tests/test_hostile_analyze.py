@@ -53,7 +53,7 @@ CASES = {
     "missing results": (["analyze", "{root}/nothing", "--out", "{good}"], "does not exist"),
     "plot top 0": (["plot", "widths", FIXTURE, "--top", "0", "-o", "{root}/w.png"], "--top"),
     "plot top -3": (["plot", "widths", FIXTURE, "--top", "-3", "-o", "{root}/w.png"], "--top"),
-    "plot into a folder": (["plot", "edf", FIXTURE, "-o", "{good}"], ".png or .svg"),
+    "plot into a folder": (["plot", "edf", FIXTURE, "-o", "{good}"], ".png, .svg or .pdf"),
     "plot into a .png folder": (["plot", "edf", FIXTURE, "-o", "{root}/d.png/"], "folder"),
     "plot bad --by": (["plot", "edf", FIXTURE, "--by", "nope", "-o", "{root}/e.png"], "nope"),
     "plot under a file": (["plot", "edf", FIXTURE, "-o", "{root}/file.txt/e.png"], "is a file"),

@@ -168,3 +168,29 @@ def test_cli_import_then_analyze(tmp_path, capsys):
     assert (rep / "report.md").exists() and (rep / "summary.csv").exists()
     summary = pd.read_csv(rep / "summary.csv", index_col=0)
     assert summary.loc["Toy", "n"] == 11
+
+
+def test_a_space_without_stages_leaves_only_itself_out_of_the_fits(tmp_path):
+    from designspace.reporting.options import AnalysisOptions
+    from designspace.reporting.report import analyze
+
+    out = tmp_path / "out"
+    import_nds([lrwd_file(tmp_path, n=12)], out)
+    darts = [darts_record(i) for i in range(12)]
+    import_nds([write(tmp_path / "DARTS_lr-wd_in.json", darts)], out)
+    rep = analyze(load_results(out), tmp_path / "a", AnalysisOptions(n_boot=200, formats=("png",)))
+    fits = next(r for r in rep.sections if r.name == "fits")
+    assert fits.skipped is None and "fits" in rep.tables
+    assert set(rep.tables["fits"]["space"]) == {"Toy"}
+    assert any(line.startswith("RegNet fits: space DARTS left out") for line in fits.not_done)
+
+
+def test_a_reruns_file_alone_says_what_it_is_good_for(tmp_path):
+    from designspace.reporting.context import prepare
+
+    out = tmp_path / "out"
+    import_nds([reruns_file(tmp_path, n=6)], out)
+    ctx = prepare(load_results(out))  # top and mid: one architecture, six seeds each
+    said = [w for w in ctx.warnings if "seed replicates" in w]
+    assert len(said) == 2 and all("trained 6 times" in w and "training noise" in w for w in said)
+    assert not any("only 1 model" in w for w in ctx.warnings)

@@ -58,10 +58,18 @@ def test_results_without_stages_or_flops_skip_those_sections_with_the_reason(dat
     assert "## Not done" in md and "Complexity-normalized comparison: skipped" in md
     assert "comparison" in rep.tables and "fits" not in rep.tables
     assert {"edf", "search"} <= set(rep.figures) and "widths" not in rep.figures
-    # flops present but missing for one model: still "a value for every model"
+    # flops missing for one model: its group is left out, the other group still drawn
     holey = data.assign(flops=data["flops"].where(data.index != 3))
     ctx = prepare(holey, FAST)
-    assert "['flops']" in run_section("flops", ctx).skipped
+    gap = ctx.data.loc[ctx.data["flops"].isna(), "space"].iloc[0]
+    result = run_section("flops", ctx)
+    assert result.skipped is None and "error_vs_flops" in result.figures
+    assert result.not_done == [
+        f"Error vs complexity: space {gap} left out: their models lack flops"
+    ]
+    # missing in every group: the section is skipped with the reason
+    none = prepare(data.assign(flops=data["flops"].where(data.index > 10**6)), FAST)
+    assert "['flops']" in run_section("flops", none).skipped
 
 
 def test_adding_a_section_is_one_entry_and_one_function(data, tmp_path, monkeypatch):

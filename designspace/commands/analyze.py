@@ -40,7 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=HelpFormatter,
     )
     p.add_argument("results", nargs="+", metavar="RESULTS", help="folder, parquet file or CSV")
-    p.add_argument("--out", default="analysis", help="output folder (default: analysis)")
+    p.add_argument(
+        "--out",
+        help="output folder (default: STUDY/analysis for one study or sweep folder or its "
+        "results/ folder, else ./analysis)",
+    )
     options = add_analysis_options(p.add_argument_group("analysis options"), "analyze")
     p.set_defaults(run=run, analysis_options=options)
 
@@ -49,6 +53,19 @@ def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
     """The :class:`~designspace.reporting.options.AnalysisOptions` of the command line
     (validated, a bad value named by its flag; cheap: nothing heavy is imported)."""
     return analysis_from_args(args, args.analysis_options)
+
+
+def default_out(paths: list[str]) -> Path:
+    """Where the analysis goes without ``--out``: beside the results it analyses, in
+    ``STUDY/analysis``, when the one input is a study or sweep folder (it holds ``results/``)
+    or its ``results/`` folder; else ``./analysis``."""
+    if len(paths) == 1:
+        path = Path(paths[0])
+        if (path / "results").is_dir():
+            return path / "analysis"
+        if path.is_dir() and path.name == "results" and path.resolve().parent != path.resolve():
+            return path.resolve().parent / "analysis"
+    return Path("analysis")
 
 
 def check_inputs(paths: list[str]) -> None:
@@ -62,17 +79,22 @@ def check_inputs(paths: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``designspace analyze``; returns the exit code (bad input raises DesignSpaceError)."""
+    from designspace.feedback import Stages
     from designspace.reporting.report import check_out_dir
 
     options = options_from_args(args)
     check_inputs(args.results)
-    check_out_dir(args.out)
+    out = Path(args.out) if args.out is not None else default_out(args.results)
+    check_out_dir(out)
+    stages = Stages("analyze")
+    stages.stage(f"reading {', '.join(args.results)}")
 
     from designspace.analysis import load_results
     from designspace.reporting.report import analyze
 
     data = load_results(args.results)
-    rep = analyze(data, args.out, options, sources=args.results)
+    rep = analyze(data, out, options, sources=args.results, stages=stages)
+    stages.done(f"analysed {len(data)} rows")
     if rep.console:
         print("\n\n".join(rep.console))
     else:

@@ -37,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("kind", choices=list(PLOT_KINDS), help="which figure")
     p.add_argument("results", nargs="+", metavar="RESULTS", help="folder, parquet file or CSV")
-    p.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
+    p.add_argument(
+        "-o", "--output", required=True, help="output file, .png, .svg or .pdf (for papers)"
+    )
     options = add_analysis_options(p.add_argument_group("analysis options"), "plot")
     p.set_defaults(run=run, analysis_options=options)
 
@@ -46,11 +48,12 @@ def check_output(output: str) -> Path:
     """``output`` as a Path after checking it can be written as a figure; creates nothing."""
     from designspace.errors import DesignSpaceError
 
+    formats = ("png", "svg", "pdf")  # what designspace.reporting.plots.save writes
     path = Path(output)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise DesignSpaceError(f"--output {output!r} must end in .png or .svg")
+    if path.suffix.lower()[1:] not in formats:
+        raise DesignSpaceError(f"--output {output!r} must end in .png, .svg or .pdf")
     if path.is_dir():
-        raise DesignSpaceError(f"--output {output!r} is a folder; name a .png or .svg file")
+        raise DesignSpaceError(f"--output {output!r} is a folder; name a .png, .svg or .pdf file")
     parent = path.parent
     while not parent.exists():
         parent = parent.parent
@@ -62,10 +65,13 @@ def check_output(output: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run ``designspace plot``; returns the exit code (bad input raises DesignSpaceError)."""
     from designspace.commands.analyze import check_inputs
+    from designspace.feedback import Stages
 
     output = check_output(args.output)
     options = analysis_from_args(args, args.analysis_options)
     check_inputs(args.results)
+    stages = Stages("plot")
+    stages.stage(f"reading {', '.join(args.results)}")
 
     from designspace.analysis import load_results
     from designspace.analysis._data import usable
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from designspace.reporting.plot_kinds import draw
 
     data = load_results(args.results)
+    stages.stage(f"drawing {args.kind} of {len(data)} rows")
     fig, ax = plots.new_figure()
     draw(args.kind, data, options, ax)
     note = usable(data, options.metric, what=f"plot {args.kind}").note()
@@ -89,5 +96,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    stages.done(f"wrote {output}")
     print(output)
     return 0

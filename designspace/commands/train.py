@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write a checkpoint (weights, architecture, settings, metrics); read it "
         "with designspace.training.train.load_checkpoint",
     )
+    r.add_argument(
+        "--retarget",
+        action="store_true",
+        help="train a --from row sampled for another input (resolution, channels, classes) "
+        "anyway, at this data set's input; without it such a row is refused, since its "
+        "complexity is no longer the one it was sampled for",
+    )
     r.add_argument("--json", action="store_true", help="print one JSON object (no progress output)")
     r.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     p.set_defaults(run=run, train_options=options)
@@ -73,15 +81,47 @@ def check_args(args: argparse.Namespace) -> tuple[Architecture, TrainConfig]:
     from designspace.training.trainconfig import TrainConfig, check_resolution
 
     config = TrainConfig(**settings_from_args(args, args.train_options))
-    arch, _ = architecture_from_args(args)
+    arch, recorded = architecture_from_args(args)
     check_resolution(arch, config.data.resolution)
     root = require_root(config.data)
     if root is not None and not root.is_dir():
         raise DesignSpaceError(f"--data-root {root} is not a folder")
     check_subsets(config.data)
+    if recorded is not None:
+        change = retargeting(arch, recorded, config)
+        if change and not args.retarget:
+            raise DesignSpaceError(
+                f"--from {args.from_file} row {args.index}: {change}; sample models for this "
+                f"data set (designspace sample --regime {config.data.dataset} ...) or pass "
+                f"--retarget to train this one anyway"
+            )
+        if change:
+            print(f"retargeted: {change}", file=sys.stderr)
     if args.save is not None:
         _check_save_path(Path(args.save))
     return arch, config
+
+
+def retargeting(arch: Architecture, resolution: int, config: TrainConfig) -> str | None:
+    """What training ``arch`` (sampled at ``resolution`` px with its own channels and classes)
+    on ``config``'s data changes, in words, when its flops (multiply-adds) move by more than
+    1%; None when it stays the model it was sampled as."""
+    from designspace.core.complexity import complexity
+    from designspace.core.datasets import dataset_facts
+    from designspace.core.regimes import format_quantity
+
+    facts = dataset_facts(config.data)
+    target = arch.with_io(in_channels=facts.channels, num_classes=facts.classes)
+    before = complexity(arch, resolution).flops
+    after = complexity(target, config.data.resolution).flops
+    if abs(after - before) <= 0.01 * before:
+        return None
+    return (
+        f"sampled at {resolution} px, {arch.in_channels} channel(s), {arch.num_classes} classes "
+        f"({format_quantity(before)} flops), it would train at {config.data.resolution} px, "
+        f"{facts.channels} channel(s), {facts.classes} classes ({format_quantity(after)} flops, "
+        f"another complexity band)"
+    )
 
 
 def _check_save_path(path: Path) -> None:
@@ -113,7 +153,6 @@ def _fmt(x: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import sys
 
     arch, config = check_args(args)  # before torch is imported
 

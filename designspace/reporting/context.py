@@ -49,6 +49,32 @@ class Context:
             self._features = add_features(self.data, fit=True)
         return self._features
 
+    def complete_groups(self, columns: Sequence[str]) -> list[str]:
+        """The groups whose every model has a value in each of ``columns`` (all present)."""
+        from designspace.analysis._data import group_labels
+
+        labels = group_labels(self.data, self.options.by)
+        full = self.data[list(columns)].notna().all(axis=1).to_numpy()
+        return [g for g in self.groups if full[labels == g].all()]
+
+    def restricted(self, groups: Sequence[str]) -> Context:
+        """This context limited to ``groups`` (same options, shared results and warnings)."""
+        import numpy as np
+
+        from designspace.analysis._data import group_labels
+
+        keep = np.isin(group_labels(self.data, self.options.by), list(groups))
+        runs = None
+        if self.runs is not None:
+            runs = self.runs[np.isin(group_labels(self.runs, self.options.by), list(groups))]
+        sub = Context(
+            self.data[keep], self.options, [g for g in self.groups if g in groups],
+            self.n_total, self.note, runs=runs, shared=self.shared, warnings=self.warnings,
+        )  # fmt: skip
+        if self._features is not None:
+            sub._features = self._features[keep]
+        return sub
+
     def plot_data(self) -> pd.DataFrame:
         """The rows plots draw from: with features when the per-stage columns exist."""
         return self.features() if not missing_columns(self.data, STAGE_COLUMNS) else self.data
@@ -96,8 +122,17 @@ def data_warnings(models: pd.DataFrame, options: AnalysisOptions) -> list[str]:
     labels = group_labels(models, options.by)
     sizes = {g: int((labels == g).sum()) for g in sorted(set(labels))}
     largest = max(sizes.values())
+    seeds = models["n_seeds"].to_numpy() if "n_seeds" in models.columns else None
     for group, n in sizes.items():
-        if n < SMALL_GROUP and len(sizes) > 1:
+        runs = int(seeds[labels == group][0]) if seeds is not None else 1
+        if n == 1 and runs > 1:
+            out.append(
+                f"{options.by} {group} is one architecture trained {runs} "
+                f"times (seed replicates, e.g. an NDS reruns file): it measures training noise "
+                f"(section 'Training noise'), not a design space; to compare spaces, analyse it "
+                f"together with a population of models"
+            )
+        elif n < SMALL_GROUP and len(sizes) > 1:
             other = largest if largest > n else n
             delta = detectable_superiority(n, other, options.alpha)
             out.append(

@@ -40,7 +40,7 @@ from designspace.analysis.features import add_features
 from designspace.analysis.fidelity import join_results
 from designspace.analysis.fit import FitGrid, fit_block_widths, quantized_widths
 from designspace.analysis.search import search_efficiency
-from designspace.errors import DesignSpaceError
+from designspace.errors import DesignSpaceError, closest
 from designspace.reporting.style import (
     BAND_ALPHA,
     MAX_OVERLAID,
@@ -58,6 +58,9 @@ from designspace.reporting.style import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+
+_FIT_FEATURES = ("fit_w0", "fit_wa", "fit_wm", "e_fit")  # the RegNet fit of every model
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -265,12 +268,13 @@ def error_vs_param_plot(
     ax = _axes(ax)
     u = usable(data, metric, what="error-vs-parameter plot").data
     if x not in u.columns:
-        u = add_features(u, fit=x in ("fit_w0", "fit_wa", "fit_wm", "e_fit"))
+        u = add_features(u, fit=x in _FIT_FEATURES)
     if x not in u.columns:
-        known = sorted(c for c in u.columns if pd.api.types.is_numeric_dtype(u[c]))
+        known = [c for c in u.columns if pd.api.types.is_numeric_dtype(u[c])]
+        known += [f for f in _FIT_FEATURES if f not in known]
         raise DesignSpaceError(
-            f"error-vs-parameter plot: no column or feature named {x!r}; numeric columns and "
-            f"features: {', '.join(known)}"
+            f"error-vs-parameter plot: no column or feature named {x!r}; the numeric columns "
+            f"and features, closest first: {', '.join(closest(x, known)[:12])}, ..."
         )
     xs = pd.to_numeric(u[x], errors="coerce").to_numpy(dtype=float)
     ys = u[metric].to_numpy(dtype=float)

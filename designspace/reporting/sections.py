@@ -49,7 +49,17 @@ def run_section(section: Section | str, ctx: Context) -> SectionResult:
     """Run one section (or state why it is skipped) and return what it produced."""
     sec = SECTIONS[section] if isinstance(section, str) else section
     out = SectionResult(sec.name, sec.title)
-    lacking = missing_columns(ctx.data, [ctx.options.column(c) for c in sec.requires])
+    columns = [ctx.options.column(c) for c in sec.requires]
+    lacking = missing_columns(ctx.data, columns)
+    complete = ctx.complete_groups(columns) if lacking and set(columns) <= set(ctx.data) else []
+    if lacking and complete:  # run on the groups that have the data, say which were left out
+        left_out = [g for g in ctx.groups if g not in complete]
+        out.not_done.append(
+            f"{sec.title}: {ctx.options.by} {', '.join(left_out)} left out: their models lack "
+            f"{', '.join(lacking)}"
+        )
+        ctx = ctx.restricted(complete)
+        lacking = []
     if lacking:
         out.skipped = f"needs column(s) {lacking} with a value for every model"
     elif len(ctx.groups) < sec.min_groups:
