@@ -139,6 +139,30 @@ class InlineExecutor:
                             hostname(), 1)  # fmt: skip
 
 
+class HangOnce:
+    """The real trainer, except that the first try of each architecture in ``ids`` writes its
+    process id to ``marks/<arch id>.pid`` and waits to be killed (the test kills it and then
+    writes ``marks/<arch id>.killed``); the retry trains normally."""
+
+    def __init__(self, ids: list[str], marks: str) -> None:
+        self.ids = list(ids)
+        self.marks = marks
+
+    def __call__(self, arch, config, data=None):
+        import time
+
+        from designspace.training.train import train
+
+        killed = Path(self.marks) / f"{arch.id}.killed"
+        if arch.id in self.ids and not killed.exists():
+            tmp = Path(self.marks) / f"{arch.id}.pid.tmp"
+            tmp.write_text(str(os.getpid()))
+            tmp.rename(Path(self.marks) / f"{arch.id}.pid")
+            time.sleep(120)  # killed long before
+            raise RuntimeError("the test did not kill this trial")
+        return train(arch, config, data=data)
+
+
 def always_crash(arch, config, data=None):
     """A trainer whose worker process dies every time."""
     os._exit(7)

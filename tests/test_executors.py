@@ -25,7 +25,7 @@ def test_unknown_executors_are_refused_with_a_suggestion():
     with pytest.raises(DesignSpaceError, match="did you mean 'local'"):
         get_executor("locale")
     with pytest.raises(DesignSpaceError, match="unknown executor"):
-        Placement(executor="slurm")
+        Placement(executor="condor")
 
 
 def test_gpu_shares_spread_workers_over_the_cards(monkeypatch):

@@ -118,6 +118,6 @@ def test_placement_checks_its_values():
         {"address": "host:99999"},
     ):
         with pytest.raises(DesignSpaceError):
-            Placement(**bad)
+            Placement.from_values(bad)
     with pytest.raises(DesignSpaceError, match="did you mean 'ray'"):
         Placement(executor="rya")

@@ -15,6 +15,7 @@ _RENAMED = {"seed": ("--train-seed", "not used here (give --seeds): ")}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from designspace.commands.common import HelpFormatter
     from designspace.commands.sweep import add_placement_arguments
 
     p = sub.add_parser(
@@ -24,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "every other training setting unchanged: one sweep per seed in OUT/seed-<s>/ "
         "(rerunning resumes). Prints the seed-to-seed noise floor: the pooled standard "
         "deviation of the error across seeds, which comparisons quote "
-        "(compare(noise=...), nested_rules(noise=...)).",
+        "(Inference(noise=...) in compare() and nested_rules()).",
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--samples", required=True, metavar="FILE", help="samples table to train")
     p.add_argument(

@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from designspace.commands.sweep import add_placement_arguments, placement_from_args
+from designspace.commands.common import HelpFormatter
+from designspace.commands.sweep import (
+    add_placement_arguments,
+    placement_from_args,
+    placement_values,
+)
 
 # Allowance for the analysis after a budgeted sweep (tables, bootstrap intervals, plots,
 # reports), in seconds: the demo's analysis of 48 models took 9 s on the 2-core development machine.
@@ -52,15 +57,6 @@ DEMO_DESCRIPTION = (
 )
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps the description; keeps the examples (the epilog) line by line as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("examples:"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default: the study's 'out')")
     p.add_argument("-n", type=int, help="configurations per space (default: the study's)")
@@ -72,7 +68,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "models when it ends (rerun to resume) (default: the study's 'budget', if any)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress display")
-    add_placement_arguments(p, ray_options=False)
+    add_placement_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -82,11 +78,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run a study file: sweep its spaces, then write the analysis",
         description="Run a study defined in a TOML file (spaces, regime, n, seed, training "
         "settings, output folder; see experiments/*.toml): sweep every space (Ray Tune by "
-        "default, or --executor local; rerunning resumes), then write the analysis (tables, "
-        "EDF plots, report.md and report.html) to OUT/analysis and print the comparison "
-        "table. The file is checked completely before anything starts.",
+        "default, --executor local or --executor slurm; rerunning resumes), then write the "
+        "analysis (tables, EDF plots, report.md and report.html) to OUT/analysis and print the "
+        "comparison table. The file is checked completely before anything starts.",
         epilog=STUDY_EXAMPLES,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("file", help="the study's .toml file")
     _common(p)
@@ -95,7 +91,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the main job: a small AnyNetXA vs AnyNetXE study on Fashion-MNIST",
         description=DEMO_DESCRIPTION,
         epilog=DEMO_EXAMPLES,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     d.set_defaults(file="demo")
     _common(d)
@@ -118,10 +114,7 @@ def run(args: argparse.Namespace) -> int:
     study = dataclasses.replace(study, budget=None)  # decided here: --budget, else the file's
     placement_from_args(args, **study.placement)  # checks the options
     check_out_dir(args.out or study.out)
-    overrides = {}
-    for key in ("executor", "cpus_per_trial", "gpus_per_trial", "max_concurrent"):
-        if getattr(args, key, None) is not None:
-            overrides[key] = getattr(args, key)
+    overrides = placement_values(args)
     n = args.n or study.n
     if budget is None:
         plan = f"n = {n} per space"

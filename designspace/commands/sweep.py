@@ -23,43 +23,34 @@ examples:
       the plan, resources and compute of a samples table; nothing is started or written
   designspace sweep --space RegNetX -n 500 --device cuda --gpus-per-trial 0.25 --out runs/g
       four trials per GPU
+  designspace sweep --space AnyNetXA -n 200 --out /shared/a --executor slurm --gpus-per-trial 1
+      one SLURM job per model (run it on a login node); the jobs go through /shared/a/slurm-jobs
   designspace sweep --space AnyNetXA -n 100 --epochs 1 --out results/s1 --wait
       resume; if another sweep is writing into results/s1, wait for it instead of stopping
 """
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps the description; keeps the examples (the epilog) line by line as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("examples:"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
-def add_placement_arguments(
-    p: argparse.ArgumentParser, ray_options: bool = True
-) -> argparse._ArgumentGroup:
+def add_placement_arguments(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """``--executor``, ``--cpus-per-trial``, ``--gpus-per-trial``, ``--max-concurrent``,
-    ``--wait`` (and with ``ray_options`` ``--address``), shared by sweep, study and demo;
-    returns their argument group."""
-    from designspace.sweep.registry import EXECUTORS
+    ``--wait`` and every registered executor's own options (generated from its ``Options``
+    dataclass, one group per executor), shared by sweep, study, demo and replicate; returns
+    the shared group."""
+    from designspace.sweep.config import DEFAULT_EXECUTOR
+    from designspace.sweep.registry import EXECUTORS, executor_class
 
+    classes = {name: executor_class(name) for name in EXECUTORS}
+    described = [
+        f"{name} ({cls.summary})" if getattr(cls, "summary", "") else name
+        for name, cls in classes.items()
+    ]
     r = p.add_argument_group("placement")
     r.add_argument(
         "--executor",
         choices=list(EXECUTORS),
         default=None,
-        help="what runs the trials: ray (Ray Tune; a local Ray bound to 127.0.0.1, or a "
-        "cluster with --address) or local (worker processes on this machine, no Ray); "
-        "default ray",
+        help="what runs the trials: " + ", ".join(described[:-1]) + f" or {described[-1]}; "
+        f"default {DEFAULT_EXECUTOR}",
     )
-    if ray_options:
-        r.add_argument(
-            "--address",
-            metavar="auto|HOST:PORT",
-            help="join a running Ray cluster (default: start a local Ray on 127.0.0.1)",
-        )
     r.add_argument(
         "--cpus-per-trial",
         type=float,
@@ -89,26 +80,55 @@ def add_placement_arguments(
         help="if another sweep or study is writing into the output folder, wait for it to "
         "finish (default: stop with a message)",
     )
+    for name, cls in classes.items():
+        specs = getattr(cls, "Options", None)
+        specs = specs.specs() if specs is not None else ()
+        if not specs:
+            continue
+        g = p.add_argument_group(f"placement: {name} executor")
+        for spec in specs:
+            kwargs: dict = {"dest": spec.key, "default": None, "metavar": spec.metavar}
+            if spec.kind is bool:
+                kwargs = {"dest": spec.key, "default": None,
+                          "action": argparse.BooleanOptionalAction}  # fmt: skip
+            else:
+                kwargs["type"] = spec.kind
+                if spec.choices:
+                    kwargs["choices"] = list(spec.choices)
+                    kwargs.pop("metavar")
+            g.add_argument(spec.flag, help=spec.help.replace("%", "%%"), **kwargs)
     return r
 
 
-def placement_from_args(args: argparse.Namespace, **base: object):  # -> Placement
-    """The :class:`~designspace.sweep.Placement` of the placement options (``base``: values
-    from elsewhere, e.g. a study file, that given options override)."""
-    from designspace.sweep.config import Placement
+def placement_values(args: argparse.Namespace) -> dict:
+    """The placement settings given on the command line, as flat keys of
+    :meth:`~designspace.sweep.Placement.from_values` (options left out are absent)."""
+    from designspace.sweep.config import SHARED_PLACEMENT_KEYS
+    from designspace.sweep.registry import EXECUTORS, options_class
 
-    values = dict(base)
-    for key in ("executor", "address", "cpus_per_trial", "gpus_per_trial", "max_concurrent"):
-        value = getattr(args, key, None)
-        if value is not None:
-            values[key] = value
+    keys = list(SHARED_PLACEMENT_KEYS)
+    for name in EXECUTORS:
+        keys += [k for k in options_class(name).keys() if k not in keys]
+    values = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     if getattr(args, "verbose", False):
         values["verbose"] = True
-    return Placement(**values)
+    return values
+
+
+def placement_from_args(args: argparse.Namespace, **base: object):  # -> Placement
+    """The :class:`~designspace.sweep.Placement` of the placement options (``base``: flat
+    keys from elsewhere, e.g. a study file's ``[placement]``, that given options override),
+    once its executor has said it can run it here (DesignSpaceError with its reason)."""
+    from designspace.sweep.config import Placement, override_values
+    from designspace.sweep.executor import check_available
+
+    placement = Placement.from_values(override_values(base, placement_values(args)))
+    check_available(placement)
+    return placement
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from designspace.commands.common import add_regime_arguments
+    from designspace.commands.common import HelpFormatter, add_regime_arguments
 
     p = sub.add_parser(
         "sweep",
@@ -116,15 +136,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Sample -n configurations of each --space (in the training data set's "
         "regime unless --regime), or take them from --samples FILE, and train each one: "
         "through Ray Tune on a local Ray started for the sweep (default; it listens on "
-        "127.0.0.1 only), on a running cluster (--address), or in worker processes without "
-        "Ray (--executor local). One parquet file per finished model lands in OUT/results "
+        "127.0.0.1 only), on a running cluster (--address), in worker processes without "
+        "Ray (--executor local), or as one SLURM job per model (--executor slurm). One "
+        "parquet file per finished model lands in OUT/results "
         "(pandas.read_parquet works at any moment); OUT/sweep.json records the settings. "
         "Running the same command again resumes: recorded models are not trained again. "
         "One sweep writes into an OUT at a time. Progress: a bar on a terminal, one line per "
         "finished model otherwise. Exit code 0 when every model has a row, 1 when the sweep "
         "stopped early, 2 on bad input.",
         epilog=EXAMPLES,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     what = p.add_argument_group("what to evaluate")
     what.add_argument(
@@ -167,7 +188,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="print the plan (configurations, resources, concurrency, compute) "
         "and exit; nothing is started or written",
     )
-    o.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
+    o.add_argument(
+        "--verbose", action="store_true", help="show the executor's own output (Ray's and Tune's)"
+    )
     o.add_argument("--no-progress", action="store_true", help="no progress display")
     add_placement_arguments(p).add_argument(
         "--max-failures",
@@ -196,10 +219,6 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
         raise DesignSpaceError(f"--max-failures must be >= 0, got {args.max_failures}")
     placement = placement_from_args(args)
     out = check_out_dir(args.out)
-    if placement.address is not None:
-        from designspace.sweep.config import check_address
-
-        check_address(placement.address)
     train = TrainConfig(**settings_from_args(args, args.train_options))
     regime = None
     if args.samples is None and (args.regime or _regime_overrides(args)):
@@ -219,12 +238,12 @@ def run(args: argparse.Namespace) -> int:
 
     config, placement, out = check_args(args)
     if args.dry_run:
-        available = None
-        if args.address:
-            from designspace.sweep import ray_connection
+        from designspace.sweep.executor import get_executor, planned_resources
 
-            with ray_connection(placement) as available:
-                pass
+        available = planned_resources(placement)
+        if available is None:  # known once connected (a cluster to join)
+            with get_executor(placement.executor).connect(placement) as connected:
+                available = dict(connected)
         print(describe_plan(config, placement, out, available, force_new=args.force_new))
         return 0
     start = time.monotonic()

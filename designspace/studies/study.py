@@ -21,7 +21,8 @@ File format (TOML)::
     subset = 10000
 
     [placement]                 # optional: executor, cpus_per_trial, gpus_per_trial,
-    cpus_per_trial = 1          # max_concurrent
+    cpus_per_trial = 1          # max_concurrent, and the chosen executor's own options
+                                # (e.g. address; slurm_partition, slurm_time, ...)
 
 An optional ``budget = "10m"`` (or ``--budget``) makes ``n`` a maximum: the study measures this
 machine's speed on its first round of models and trains as many models per space as fit in
@@ -30,7 +31,9 @@ when the budget ends; rerunning resumes (with a bigger budget, the same sweep go
 
 Every key is checked when the file is read, before anything starts: its type, unknown keys
 (named with the file and the closest valid key), ``reference`` among ``spaces``, every training
-setting (:meth:`TrainConfig.from_dict`) and the placement (:class:`~designspace.sweep.Placement`).
+setting (:meth:`TrainConfig.from_dict`) and the placement
+(:meth:`~designspace.sweep.Placement.from_values`: the shared keys and the chosen executor's
+option keys, found through the executor registry).
 """
 
 from __future__ import annotations
@@ -55,7 +58,6 @@ if TYPE_CHECKING:
 
 DEMO = "demo"
 REQUIRED = ("name", "spaces", "n", "regime", "out")
-PLACEMENT_KEYS = ("executor", "cpus_per_trial", "gpus_per_trial", "max_concurrent")
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,14 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
     placement = data.get("placement", {})
     if not isinstance(placement, dict):
         raise DesignSpaceError(f"{where}: [placement] must be a table")
-    _unknown(placement, PLACEMENT_KEYS, f"{where}, [placement]", "key")
     from designspace.sweep.config import Placement
 
+    if "verbose" in placement:  # a command-line choice, not part of a study
+        raise DesignSpaceError(
+            f"{where}, [placement]: unknown key 'verbose'; give --verbose on the command line"
+        )
     try:
-        Placement(**placement)
+        Placement.from_values(placement)
     except DesignSpaceError as exc:
         raise DesignSpaceError(f"{where}, [placement]: {exc}") from None
     out = Path(data["out"])
@@ -229,7 +234,8 @@ def run_study(
     """Sweep every space of ``study`` (resuming what is already done) and analyze the results.
 
     ``out`` and ``n`` override the study's; ``placement_overrides`` its ``[placement]``
-    (e.g. ``{"executor": "local"}``). Results go to ``OUT/`` (the sweep's parquet data set and
+    (flat keys, e.g. ``{"executor": "local"}``; another executor drops the file's options of
+    its own). Results go to ``OUT/`` (the sweep's parquet data set and
     manifest), the analysis to ``OUT/analysis/``. One writer per ``OUT``: another sweep or
     study writing there is refused, or waited for with ``wait``. ``budget`` (seconds of
     training, None: the study's ``budget``, if any): train as many of the ``n`` models per
@@ -237,6 +243,7 @@ def run_study(
     """
     from designspace.reporting.report import analyze
     from designspace.sweep import Placement, SweepConfig, run_sweep
+    from designspace.sweep.config import override_values
     from designspace.sweep.locks import out_lock
     from designspace.sweep.plan import check_out_dir
 
@@ -249,7 +256,7 @@ def run_study(
         train=study.train_config(),
         name=study.name,
     )
-    placement = Placement(**{**study.placement, **(placement_overrides or {})})
+    placement = Placement.from_values(override_values(study.placement, placement_overrides or {}))
     check_out_dir(out_dir)
     if budget is None and study.budget is not None:
         from designspace.studies.budget import parse_duration
@@ -320,7 +327,8 @@ def budgeted_sweep(
     """
     from designspace.studies import budget as bud
     from designspace.sweep import run_sweep
-    from designspace.sweep.resources import local_resources, resolve_resources
+    from designspace.sweep.executor import planned_resources
+    from designspace.sweep.resources import resolve_resources
 
     start = time.time()
     end = start + budget_s
@@ -329,9 +337,10 @@ def budgeted_sweep(
     if done >= config.n:
         say(f"all {config.n} models per space are already trained; nothing to train")
         return run_sweep(config, out, placement, progress=False, lock=False)
-    if placement.address is None:
-        slots = resolve_resources(placement, config.train, local_resources()).concurrency
-    else:
+    planned = planned_resources(placement)
+    if planned is not None:
+        slots = resolve_resources(placement, config.train, planned).concurrency
+    else:  # a cluster known only once joined: one model per space to start with
         slots = spaces
     first = min(config.n, done + max(1, math.ceil(slots / spaces)))
     todo = spaces * (first - done)

@@ -2,7 +2,8 @@
 
 May import :mod:`designspace.training`, :mod:`designspace.formats`, :mod:`designspace.core`
 and :mod:`designspace.errors`; never analysis, reporting or studies. Planning (``config``,
-``plan``) imports neither torch nor ray; ray lives only in ``ray_executor``.
+``plan``) imports neither torch nor ray; ray lives only in ``ray_tune``, submitit only inside
+the functions of ``slurm_executor``.
 
 The package, by concept:
 
@@ -12,10 +13,14 @@ The package, by concept:
   (pure: no torch, no ray);
 * :mod:`~designspace.sweep.resources`: per-trial resources and concurrency;
 * :mod:`~designspace.sweep.registry`: the :data:`EXECUTORS` registry (name -> class);
-* :mod:`~designspace.sweep.executor`: the executor seam (:class:`Job`, :class:`Recorder`);
-  :mod:`~designspace.sweep.ray_executor` (Ray Tune, the only module importing ray) and
-  :mod:`~designspace.sweep.local_executor` (worker processes on one machine);
-  :mod:`~designspace.sweep.trial` is the trial both run;
+* :mod:`~designspace.sweep.executor`: the executor seam (:class:`Job`, :class:`Recorder`,
+  :class:`BaseExecutor`'s hooks); :mod:`~designspace.sweep.options`: executor options as
+  dataclasses that generate flags and study-file keys;
+* the executors, one module each: :mod:`~designspace.sweep.ray_executor` (Ray Tune; its run
+  in :mod:`~designspace.sweep.ray_tune`, the only module importing ray),
+  :mod:`~designspace.sweep.local_executor` (worker processes on one machine) and
+  :mod:`~designspace.sweep.slurm_executor` (one SLURM job per trial through submitit);
+  :mod:`~designspace.sweep.trial` is the trial they all run;
 * :mod:`~designspace.sweep.progress`: a bar on a terminal, lines in a log;
 * :mod:`~designspace.sweep.locks`: one writer per output folder;
 * :mod:`~designspace.sweep.run`: :func:`run_sweep`, which puts them together.
@@ -37,9 +42,12 @@ _EXPORTS = {
     "DEFAULT_EXECUTOR": "config",
     "DEFAULT_GPU_SHARE": "config",
     "PLACEMENT_SETTINGS": "config",
+    "SHARED_PLACEMENT_KEYS": "config",
     "Placement": "config",
     "SweepConfig": "config",
     "EXECUTORS": "registry",
+    "ExecutorOptions": "options",
+    "BaseExecutor": "executor",
     "Executor": "executor",
     "Job": "executor",
     "Recorder": "executor",
@@ -57,7 +65,7 @@ _EXPORTS = {
     "SweepRun": "run",
     "check_data": "run",
     "run_sweep": "run",
-    "ray_connection": "ray_executor",  # imports ray
+    "ray_connection": "ray_tune",  # imports ray
 }
 __all__ = sorted(_EXPORTS)
 

@@ -7,11 +7,12 @@ every training setting; building one validates them).
 from __future__ import annotations
 
 import math
-import socket
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from designspace.errors import DesignSpaceError
+from designspace.sweep.options import ExecutorOptions
 
 if TYPE_CHECKING:
     from designspace.core.regimes import Regime
@@ -77,29 +78,31 @@ class SweepConfig:
             raise DesignSpaceError(f"max failures must be >= 0, got {self.max_failures}")
 
 
+# The placement settings every executor shares (the rest are the executor's own options).
+SHARED_PLACEMENT_KEYS = ("executor", "cpus_per_trial", "gpus_per_trial", "max_concurrent")
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where and how many trials run; does not change what a trial computes.
 
-    ``executor``: ``"ray"`` (Ray Tune: a local Ray, or a cluster with ``address``) or
-    ``"local"`` (worker processes on this machine, no Ray); see
-    :data:`designspace.sweep.registry.EXECUTORS`. ``address`` (Ray only): None starts a local
-    Ray bound to 127.0.0.1 (or uses the one already initialized in this process); ``"auto"``
-    or ``"HOST:PORT"`` joins a running cluster. ``cpus_per_trial`` (also the trial's torch
-    threads, at least 1) and ``gpus_per_trial`` may be fractions; None for GPUs means
-    :data:`DEFAULT_GPU_SHARE` when the machine or cluster has GPUs and the device is not
-    ``cpu``, else 0. ``max_concurrent`` caps the trials running at once (None: as many as the
-    resources allow). ``object_store_memory`` (bytes) sizes a local Ray's object store (None:
-    5% of memory, between 256 MiB and 2 GiB). ``verbose`` shows Ray's and Tune's own output.
+    ``executor``: a name of :data:`designspace.sweep.registry.EXECUTORS` (``"ray"``: Ray Tune
+    on a local Ray or a cluster; ``"local"``: worker processes on this machine; ``"slurm"``:
+    one SLURM job per trial through submitit). ``cpus_per_trial`` (also the trial's torch
+    threads, at least 1) and ``gpus_per_trial`` may be fractions where the executor allows;
+    None for GPUs means :data:`DEFAULT_GPU_SHARE` when the machine or cluster has GPUs and the
+    device is not ``cpu``, else 0. ``max_concurrent`` caps the trials running at once (None: as
+    many as the resources allow). ``verbose`` shows the executor's own output. ``options``:
+    the executor's own settings, an instance of its ``Options`` dataclass (None: its
+    defaults); :meth:`from_values` builds a placement from flat keys instead.
     """
 
-    address: str | None = None
+    executor: str = DEFAULT_EXECUTOR
     cpus_per_trial: float = DEFAULT_CPUS_PER_TRIAL
     gpus_per_trial: float | None = None
     max_concurrent: int | None = None
-    object_store_memory: int | None = None
     verbose: bool = False
-    executor: str = DEFAULT_EXECUTOR
+    options: ExecutorOptions | None = None
 
     def __post_init__(self) -> None:
         c = self.cpus_per_trial
@@ -115,30 +118,62 @@ class Placement:
             raise DesignSpaceError(
                 f"--gpus-per-trial must be a fraction in [0, 1] or a whole number, got {g!r}"
             )
-        a = self.address
-        if a is not None:
-            if not isinstance(a, str):
-                raise DesignSpaceError(f"--address must be auto or HOST:PORT, got {a!r}")
-            if a != "auto" and "://" not in a:
-                host, sep, port = a.rpartition(":")
-                if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-                    raise DesignSpaceError(f"--address must be auto or HOST:PORT, got {a!r}")
         m = self.max_concurrent
         if m is not None and (not _is_int(m) or m < 1):
             raise DesignSpaceError(f"--max-concurrent must be an integer >= 1, got {m!r}")
-        o = self.object_store_memory
-        if o is not None and (not _is_int(o) or o <= 0):
-            raise DesignSpaceError(
-                f"object_store_memory must be a positive number of bytes, got {o!r}"
-            )
-        from designspace.sweep.registry import check_executor
+        from designspace.sweep.registry import check_executor, options_class
 
         check_executor(self.executor)
-        if self.executor != "ray" and a is not None:
+        cls = options_class(self.executor)
+        if self.options is None:
+            object.__setattr__(self, "options", cls())
+        elif type(self.options) is not cls:
             raise DesignSpaceError(
-                f"--address joins a Ray cluster, but the {self.executor} executor runs on this "
-                f"machine only; drop --address or use --executor ray"
+                f"the options of the {self.executor} executor are a {cls.__name__}, got "
+                f"{type(self.options).__name__}"
             )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Placement:
+        """A placement from flat keys, as a study's ``[placement]`` table or the command
+        line give them: the shared ones (:data:`SHARED_PLACEMENT_KEYS`, ``verbose``) and the
+        chosen executor's option keys (e.g. ``address`` for ray, ``slurm_partition`` for
+        slurm). A key of another executor, or of none, is refused (one line, naming its flag)."""
+        values = dict(values)
+        executor = values.pop("executor", DEFAULT_EXECUTOR)
+        from designspace.sweep.registry import EXECUTORS, check_executor, options_class, suggest
+
+        check_executor(executor)
+        own = options_class(executor)
+        shared = {k: values.pop(k) for k in (*SHARED_PLACEMENT_KEYS, "verbose") if k in values}
+        for key in values:
+            if key in own.keys():
+                continue
+            flag = "--" + str(key).replace("_", "-")
+            owner = next((n for n in EXECUTORS if key in options_class(n).keys()), None)
+            if owner is None:
+                known = [*SHARED_PLACEMENT_KEYS, *own.keys()]
+                every = known + [k for n in EXECUTORS for k in options_class(n).keys()]
+                raise DesignSpaceError(
+                    f"unknown placement setting {key!r}{suggest(str(key), every)}; valid: "
+                    f"{', '.join(known)}"
+                )
+            raise DesignSpaceError(
+                f"{flag} is an option of the {owner} executor, not of {executor}; drop {flag} "
+                f"or use --executor {owner}"
+            )
+        return cls(executor=executor, options=own.from_values(values), **shared)
+
+    def values(self) -> dict[str, Any]:
+        """The flat keys of :meth:`from_values` that rebuild this placement (defaults left
+        out, except the executor)."""
+        out: dict[str, Any] = {"executor": self.executor}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name not in ("executor", "options") and value != f.default:
+                out[f.name] = value
+        out.update(self.options.values())
+        return out
 
 
 def _is_int(value: object) -> bool:
@@ -149,17 +184,13 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_address(address: str) -> None:
-    """DesignSpaceError (one line) when a Ray cluster address ``HOST:PORT`` accepts no
-    connection within 5 s (``auto`` and ``ray://`` addresses are left to Ray)."""
-    if address == "auto" or "://" in address:
-        return
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=5):
-            pass
-    except OSError as exc:
-        raise DesignSpaceError(
-            f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); start one with "
-            f"'ray start --head' or check the address"
-        ) from None
+def override_values(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Flat placement keys ``base`` (e.g. a study file's) overridden by ``given`` (e.g. the
+    command line's). When ``given`` chooses another executor, ``base``'s options of its own
+    executor are dropped (they belong to the executor it no longer uses)."""
+    out = dict(base)
+    executor = given.get("executor")
+    if executor is not None and executor != out.get("executor", DEFAULT_EXECUTOR):
+        out = {k: v for k, v in out.items() if k in (*SHARED_PLACEMENT_KEYS, "verbose")}
+    out.update(given)
+    return out

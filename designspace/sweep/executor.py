@@ -7,8 +7,13 @@ after the last retry). The recorder runs in the driver process: it writes the mo
 file atomically and drives the progress display, so every executor records the same way.
 
 Adding an executor = one module with a class that has ``connect`` and ``run`` (see
-:class:`Executor`) + one entry in :data:`designspace.sweep.registry.EXECUTORS`. Pure: imports
-neither torch nor ray.
+:class:`Executor`; :class:`BaseExecutor` gives the other hooks their defaults) + one entry in
+:data:`designspace.sweep.registry.EXECUTORS`. The class owns everything particular to it: its
+options (``Options``, a :class:`~designspace.sweep.options.ExecutorOptions` dataclass that
+generates its flags and study-file keys), its availability probe (``unavailable``) and its
+placement rules (``planned_resources`` before it starts, what ``connect`` yields once it has).
+The rest of the package asks these hooks and never which executor it has. Pure: imports
+neither torch nor ray; importing an executor's module must not import them either.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from designspace.errors import DesignSpaceError
+from designspace.sweep.options import ExecutorOptions
 
 if TYPE_CHECKING:
     from designspace.sweep.config import Placement
@@ -44,7 +52,9 @@ class Job:
 
     ``settings``: training settings (``TrainConfig.to_dict()``, threads and device resolved);
     ``max_failures``: retries of a trial that raises; ``deadline``: a :func:`time.time`
-    instant after which no trial is started (running ones finish), None = no deadline.
+    instant after which no trial is started (running ones finish), None = no deadline;
+    ``run_dir``: the sweep's folder (``sweep.json``, ``results/``), where an executor may keep
+    its own files in a subfolder (None: a caller without one).
     """
 
     trials: tuple[TrialSpec, ...]
@@ -54,6 +64,7 @@ class Job:
     max_failures: int
     trainer: Trainer | None = None
     deadline: float | None = None
+    run_dir: Path | None = None
 
     def past_deadline(self) -> bool:
         """True once the deadline has passed (never without one)."""
@@ -63,11 +74,40 @@ class Job:
 class Executor(Protocol):
     """What runs trials. ``connect`` yields the resources the trials can use (``CPU``, ``GPU``,
     ``node_CPU``, ``node_GPU``: totals and the largest node's) for the duration of the block;
-    ``run`` runs every trial of ``job`` inside that block and records each finished model."""
+    ``run`` runs every trial of ``job`` inside that block and records each finished model.
+    The optional hooks are those of :class:`BaseExecutor`."""
 
     def connect(self, placement: Placement) -> AbstractContextManager[Mapping[str, float]]: ...
 
     def run(self, job: Job, recorder: Recorder) -> None: ...
+
+
+class BaseExecutor:
+    """The hooks an executor may override, with their defaults.
+
+    ``name``: its registry name; ``Options``: its options dataclass (none by default);
+    ``summary``: what it is, in a few words (the ``--executor`` help).
+    """
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[ExecutorOptions]] = ExecutorOptions
+    summary: ClassVar[str] = ""
+
+    @classmethod
+    def unavailable(cls, placement: Placement) -> str | None:
+        """None when this executor can run ``placement`` here, else the one-line reason it
+        cannot (a package not installed, a cluster not reachable, a request it cannot place).
+        Cheap: imports nothing heavy, starts nothing."""
+        return None
+
+    @classmethod
+    def planned_resources(cls, placement: Placement) -> Mapping[str, float] | None:
+        """The resources :meth:`connect` will yield for ``placement``, known before anything
+        starts (checked then, so a trial that cannot fit is refused at once), or None when
+        only connecting tells (a cluster to join). Default: this machine's."""
+        from designspace.sweep.resources import local_resources
+
+        return local_resources()
 
 
 def get_executor(name: str) -> Executor:
@@ -75,6 +115,26 @@ def get_executor(name: str) -> Executor:
     from designspace.sweep.registry import executor_class
 
     return executor_class(name)()
+
+
+def check_available(placement: Placement) -> None:
+    """DesignSpaceError with the executor's one-line reason when it cannot run ``placement``
+    here (see :meth:`BaseExecutor.unavailable`)."""
+    from designspace.sweep.registry import executor_class
+
+    probe = getattr(executor_class(placement.executor), "unavailable", None)
+    reason = probe(placement) if probe is not None else None
+    if reason:
+        raise DesignSpaceError(reason)
+
+
+def planned_resources(placement: Placement) -> Mapping[str, float] | None:
+    """The resources ``placement``'s executor will offer, when known before it starts (see
+    :meth:`BaseExecutor.planned_resources`); None for an executor without the hook."""
+    from designspace.sweep.registry import executor_class
+
+    hook = getattr(executor_class(placement.executor), "planned_resources", None)
+    return hook(placement) if hook is not None else None
 
 
 class Recorder:

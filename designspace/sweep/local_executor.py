@@ -29,25 +29,24 @@ from collections.abc import Iterator, Mapping
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from designspace.errors import DesignSpaceError
 from designspace.sweep.config import Placement
-from designspace.sweep.executor import Job, Recorder, TrialSpec
+from designspace.sweep.executor import BaseExecutor, Job, Recorder, TrialSpec
 from designspace.sweep.resources import local_resources
 
 _PR_SET_PDEATHSIG = 1
 _POLL_S = 0.5
 
 
-class LocalExecutor:
-    """Worker processes on this machine; see the module docstring."""
+class LocalExecutor(BaseExecutor):
+    """Worker processes on this machine; see the module docstring. No options of its own;
+    its placement: this machine's CPUs and GPUs."""
 
     name = "local"
+    summary = "worker processes on this machine, no Ray"
 
     @contextlib.contextmanager
     def connect(self, placement: Placement) -> Iterator[Mapping[str, float]]:
         """This machine's CPUs and GPUs (nothing to start: workers start in :meth:`run`)."""
-        if placement.address is not None:
-            raise DesignSpaceError("the local executor runs on this machine; drop --address")
         yield local_resources()
 
     def run(self, job: Job, recorder: Recorder) -> None:

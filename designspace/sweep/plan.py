@@ -414,7 +414,8 @@ def describe_plan(
     """The ``--dry-run`` text: configurations per space, where the results would go and what
     is already done there, executor, resources, concurrency and a compute estimate.
 
-    Starts nothing (``available`` defaults to this machine's CPUs and GPUs) and writes
+    Starts nothing (``available`` defaults to what the executor will offer when that is known
+    before it starts, else this machine's CPUs and GPUs) and writes
     nothing (``placement`` None: the default :class:`Placement`); raises DesignSpaceError
     where :func:`run_sweep` would refuse (e.g. ``out`` holds a
     different sweep and not ``force_new``).
@@ -424,7 +425,9 @@ def describe_plan(
     placement = placement or Placement()
     plan = plan_sweep(config)
     if available is None:
-        available = local_resources()
+        from designspace.sweep.executor import planned_resources
+
+        available = planned_resources(placement) or local_resources()
     r = resolve_resources(placement, config.train, available)
     keys = {model_key(s, i, a) for s, i, a in
             zip(plan.space, plan.sample_index, plan.arch_id, strict=True)}  # fmt: skip
@@ -454,7 +457,8 @@ def describe_plan(
     est = estimate_compute(plan, config.train)
     todo = len(plan) - len(done)
     lines += [
-        f"executor: {placement.executor}",
+        f"executor: {placement.executor}"
+        + "".join(f", {k} = {v!r}" for k, v in placement.options.values().items()),
         f"resources: {r.cpus_per_trial:g} CPU and {r.gpus_per_trial:g} GPU per trial "
         f"({r.threads} torch thread(s), device {r.device}); cluster {r.cluster_cpus:g} CPUs, "
         f"{r.cluster_gpus:g} GPUs",

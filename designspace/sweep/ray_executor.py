@@ -1,350 +1,105 @@
-"""The Ray Tune executor: trials on a local Ray or on a cluster. The only module importing ray.
+"""The ray executor: trials through Ray Tune, on a local Ray or on a running cluster.
 
-* One function trainable with ``TuneConfig(reuse_actors=True)``: a worker process runs trial
-  after trial and keeps its data set loaded (:mod:`designspace.sweep.trial`).
-* The driver records each finished model from a Tune callback (:class:`_TuneRecorder` ->
-  :class:`~designspace.sweep.executor.Recorder`): the driver, not the trial, writes, because on
-  a cluster the workers need not share a file system with ``--out``.
-* A trial that raises is retried ``max_failures`` times by Tune (on any node), then recorded as
-  ``failed`` with the error; a dead worker node costs its running trials a retry.
-* A local Ray (no ``address``) listens on 127.0.0.1 only (node address and every server), and
-  a watchdog process (:mod:`designspace.sweep.watchdog`) ends its processes when the driver
-  dies, also after SIGKILL. A cluster (``address``) is the user's: see the README on its ports.
-* A deadline stops starting trials (a scheduler that hands out none after it) and ends the run
-  once the running trials are done.
+Owns its options (:class:`RayOptions`: ``--address``, ``--object-store-memory``), its probe (ray
+installed; a cluster address that accepts connections) and its placement rules (a local Ray
+offers this machine's CPUs and GPUs, known before it starts; a cluster's are known once
+joined). Importing this module does not import ray: the Tune run and the Ray connection live
+in :mod:`designspace.sweep.ray_tune`, imported when a sweep connects.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
-import os
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from typing import Any
+import importlib.util
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from designspace.errors import DesignSpaceError
-from designspace.sweep.config import Placement, check_address
-from designspace.sweep.executor import Job, Recorder
-
-# Before ray is imported: a Ray started here uses the loopback address as its node address
-# (and so binds its servers to it), as Ray does on macOS and Windows.
-_LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-_TUNE_ENV = {
-    # Tune's default JSON/CSV/TensorBoard loggers write several files per trial: not needed.
-    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
-    # Experiment state is only for Tune's own restore, which is not used.
-    "TUNE_GLOBAL_CHECKPOINT_S": "600",
-}
-_TUNE_QUIET_ENV = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_PRINT_ALL_TRIAL_ERRORS": "0"}
-_QUIET_LOGGERS = ("ray", "ray.tune", "ray.train", "ray.air", "ray.data")
-
-import ray  # noqa: E402
-from ray import tune  # noqa: E402
-from ray.tune.schedulers import FIFOScheduler  # noqa: E402
+from designspace.sweep.config import Placement
+from designspace.sweep.executor import BaseExecutor, Job, Recorder
+from designspace.sweep.options import ExecutorOptions, option
 
 
-class RayExecutor:
-    """Trials through Ray Tune; see the module docstring."""
+@dataclass(frozen=True)
+class RayOptions(ExecutorOptions):
+    """Options of the ray executor. ``address``: None starts a local Ray bound to 127.0.0.1
+    (or uses the one already initialized in this process); ``"auto"`` or ``"HOST:PORT"``
+    joins a running cluster. ``object_store_memory`` (bytes) sizes a local Ray's object store
+    (None: 5% of memory, between 256 MiB and 2 GiB)."""
+
+    address: str | None = option(
+        None,
+        "join a running Ray cluster (default: start a local Ray on 127.0.0.1)",
+        metavar="auto|HOST:PORT",
+    )
+    object_store_memory: int | None = option(
+        None,
+        "bytes of a local Ray's object store (default: 5% of memory, 256 MiB to 2 GiB)",
+        metavar="BYTES",
+        low=1,
+    )
+
+    def check(self) -> None:
+        """``address`` is ``auto``, ``ray://...`` or ``HOST:PORT``."""
+        a = self.address
+        if a is not None and a != "auto" and "://" not in a:
+            host, sep, port = a.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise DesignSpaceError(f"--address must be auto or HOST:PORT, got {a!r}")
+
+
+class RayExecutor(BaseExecutor):
+    """Trials through Ray Tune; see :mod:`designspace.sweep.ray_tune`."""
 
     name = "ray"
+    Options = RayOptions
+    summary = "Ray Tune; a local Ray bound to 127.0.0.1, or a cluster with --address"
+
+    @classmethod
+    def unavailable(cls, placement: Placement) -> str | None:
+        """Ray not installed, or a ``HOST:PORT`` cluster that accepts no connection in 5 s."""
+        if importlib.util.find_spec("ray") is None:
+            return (
+                "the ray executor needs Ray, which is not installed; pip install 'ray[tune]' "
+                "or use --executor local"
+            )
+        address = placement.options.address
+        return None if address is None else address_problem(address)
+
+    @classmethod
+    def planned_resources(cls, placement: Placement) -> Mapping[str, float] | None:
+        """This machine's resources for a local Ray; None for a cluster (known once joined)."""
+        if placement.options.address is not None:
+            return None
+        return super().planned_resources(placement)
 
     def connect(self, placement: Placement) -> contextlib.AbstractContextManager:
-        """Connect to Ray for the duration of the block (see :func:`ray_connection`)."""
+        """Connect to Ray for the duration of the block (see
+        :func:`designspace.sweep.ray_tune.ray_connection`)."""
+        from designspace.sweep.ray_tune import ray_connection
+
         return ray_connection(placement)
 
     def run(self, job: Job, recorder: Recorder) -> None:
         """One Tune run over the trials of ``job``."""
-        if job.past_deadline():
-            return
-        r = job.resources
-        specs = [{"key": t.key, "arch_json": t.arch_json} for t in job.trials]
-        trainable = tune.with_resources(
-            tune.with_parameters(_run_trial, settings=job.settings, trainer=job.trainer),
-            {"cpu": r.cpus_per_trial, "gpu": r.gpus_per_trial},
-        )
-        callback = _TuneRecorder(recorder)
-        # Tune's experiment storage serves only its own restore, which is not used: a temporary.
-        storage = tempfile.mkdtemp(prefix="designspace-tune-")
-        verbose = job.placement.verbose
-        try:
-            with _environment(_quiet_env(verbose)), _quiet_logging(verbose):
-                tuner = tune.Tuner(
-                    trainable,
-                    param_space={"model": tune.grid_search(specs)},
-                    tune_config=tune.TuneConfig(
-                        reuse_actors=True,
-                        max_concurrent_trials=job.placement.max_concurrent,
-                        scheduler=_DeadlineScheduler(job),
-                        trial_name_creator=lambda t: t.config["model"]["key"],
-                        trial_dirname_creator=lambda t: t.trial_id,
-                    ),
-                    run_config=tune.RunConfig(
-                        name="sweep",
-                        storage_path=storage,
-                        verbose=2 if verbose else 0,
-                        callbacks=[callback],
-                        stop=_DeadlineStopper(job, callback),
-                        failure_config=tune.FailureConfig(max_failures=job.max_failures),
-                        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                        log_to_file=False,
-                    ),
-                )
-                tuner.fit()
-        finally:
-            shutil.rmtree(storage, ignore_errors=True)
+        from designspace.sweep.ray_tune import run_tune
+
+        run_tune(job, recorder)
 
 
-def _run_trial(trial: dict[str, Any], settings: dict[str, Any], trainer: Any) -> None:
-    """Ray Tune function trainable: train one model and report its metrics once."""
-    from designspace.sweep.trial import hostname, run_trial
-
-    spec = trial["model"]
-    metrics = run_trial(spec["arch_json"], settings, trainer)
-    err = metrics.get("val_top1_err")
-    tune.report({
-        "ds_metrics": json.dumps(metrics),
-        "ds_host": hostname(),
-        "val_top1_err": float(err) if isinstance(err, (int, float)) else float("nan"),
-    })  # fmt: skip
-
-
-class _DeadlineScheduler(FIFOScheduler):
-    """FIFO, but starts no trial once the job's deadline has passed."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self.job = job
-
-    def choose_trial_to_run(self, tune_controller: Any) -> Any:  # noqa: D102
-        if self.job.past_deadline():
-            return None
-        return super().choose_trial_to_run(tune_controller)
-
-
-class _DeadlineStopper(tune.Stopper):
-    """Ends the run after the deadline once no trial is running (pending ones stay unrun)."""
-
-    def __init__(self, job: Job, callback: _TuneRecorder) -> None:
-        self.job = job
-        self.callback = callback
-
-    def __call__(self, trial_id: str, result: dict) -> bool:  # noqa: D102
-        return False
-
-    def stop_all(self) -> bool:  # noqa: D102
-        return self.job.past_deadline() and self.callback.running_now == 0
-
-
-# --------------------------------------------------------------------------- recording
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _error_text(trial: Any) -> str:
-    """The last error of a Tune trial in one line: the exception line of its traceback, or
-    the last line of Ray's message (e.g. why an actor died)."""
-    text = ""
-    path = getattr(trial, "error_file", None)
-    if path and os.path.exists(path):
-        with open(path, errors="replace") as fh:
-            text = _ANSI.sub("", fh.read())
-    block = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1] if text else ""
-    lines = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
-    top = [ln for ln in lines if not ln[0].isspace()]
-    if not top:
-        return "the trial failed (no error message was recorded)"
-    return top[-1][:2000]
-
-
-class _TuneRecorder(tune.Callback):
-    """Passes Tune's trial events to the sweep's :class:`Recorder`."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self.running_now = 0
-        self._last = 0.0
-
-    def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: D102
-        payload = result.get("ds_metrics")
-        if payload is not None:
-            self.recorder.record(
-                trial.config["model"]["key"], json.loads(payload), result.get("ds_host"),
-                trial.num_failures + 1,
-            )  # fmt: skip
-
-    def on_trial_error(self, iteration, trials, trial, **info):  # noqa: D102
-        metrics = {"status": "failed", "error": _error_text(trial)}
-        self.recorder.record(trial.config["model"]["key"], metrics, None,
-                             max(1, trial.num_failures))  # fmt: skip
-
-    def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: D102
-        self.running_now = sum(1 for t in trials if t.status == "RUNNING" and t is not trial)
-        self.recorder.running(self.running_now)
-
-    def on_trial_recover(self, iteration, trials, trial, **info):  # noqa: D102
-        self.recorder.retry()
-
-    def on_step_end(self, iteration, trials, **info):  # noqa: D102
-        self.running_now = sum(1 for t in trials if t.status == "RUNNING")
-        now = time.monotonic()
-        if now - self._last >= 0.5:
-            self._last = now
-            self.recorder.running(self.running_now)
-
-
-# --------------------------------------------------------------------------- Ray
-def _quiet_env(verbose: bool) -> dict[str, str]:
-    env = dict(_TUNE_ENV)
-    if not verbose:
-        env.update(_TUNE_QUIET_ENV)
-    return env
-
-
-@contextlib.contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-@contextlib.contextmanager
-def _quiet_logging(verbose: bool) -> Iterator[None]:
-    if verbose:
-        yield
-        return
-    saved = {}
-    for name in _QUIET_LOGGERS:
-        lg = logging.getLogger(name)
-        saved[name] = lg.level
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)
-
-
-def default_object_store_memory() -> int:
-    """Object store size (bytes) for a local Ray: 5% of memory, clamped to 256 MiB..2 GiB.
-
-    A sweep passes only architectures and settings through the object store.
-    """
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = 8 * 2**30
-    return int(min(2 * 2**30, max(256 * 2**20, total // 20)))
-
-
-def _start_watchdog() -> subprocess.Popen | None:
-    """A watchdog that ends this driver's Ray processes if the driver dies (see
-    :mod:`designspace.sweep.watchdog`); None where it cannot run."""
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-m", "designspace.sweep.watchdog", str(os.getpid())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-    except OSError:
+def address_problem(address: str) -> str | None:
+    """None when a Ray cluster address ``HOST:PORT`` accepts a connection within 5 s (``auto``
+    and ``ray://`` addresses are left to Ray), else the one-line reason."""
+    if address == "auto" or "://" in address:
         return None
-
-
-def _start_local_ray(placement: Placement, level: int) -> None:
-    """``ray.init`` of a local, loopback-only Ray."""
-    from ray._private import ray_constants
-
-    saved = ray_constants.ENABLE_RAY_CLUSTER
-    ray_constants.ENABLE_RAY_CLUSTER = False  # node address 127.0.0.1 (this process)
+    host, _, port = address.rpartition(":")
     try:
-        with _environment(_LOOPBACK_ENV):  # ... and in the processes Ray starts
-            ray.init(
-                include_dashboard=False,
-                object_store_memory=placement.object_store_memory or default_object_store_memory(),
-                log_to_driver=placement.verbose,
-                logging_level=level,
-            )
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = saved
-
-
-@contextlib.contextmanager
-def ray_connection(placement: Placement) -> Iterator[dict[str, float]]:
-    """Connect to Ray for the duration of the block; yields the cluster's total resources.
-
-    Uses the Ray already initialized in this process if there is one (a notebook, a test
-    session), else joins ``placement.address``, else starts a local Ray (loopback only,
-    dashboard off, quiet logs, a watchdog that ends it if this process dies); only a Ray
-    started here is shut down afterwards.
-    """
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    started = False
-    watchdog = None
-    level = logging.INFO if placement.verbose else logging.ERROR
-    if ray.is_initialized():
-        if placement.address is not None:
-            raise DesignSpaceError(
-                "Ray is already initialized in this process; call ray.shutdown() first or "
-                "leave the address unset to use it"
-            )
-    elif placement.address is not None:
-        check_address(placement.address)
-        try:
-            ray.init(
-                address=placement.address, log_to_driver=placement.verbose, logging_level=level
-            )
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DesignSpaceError(
-                f"cannot join the Ray cluster at {placement.address}: {first}"
-            ) from None
-        started = True
-    else:
-        watchdog = _start_watchdog()
-        try:
-            _start_local_ray(placement, level)
-        except BaseException:
-            _stop(watchdog)
-            raise
-        started = True
-    try:
-        yield _node_resources()
-    finally:
-        if started:
-            ray.shutdown()
-        _stop(watchdog)
-
-
-def _stop(watchdog: subprocess.Popen | None) -> None:
-    if watchdog is not None:
-        watchdog.kill()
-        watchdog.wait()
-
-
-def _node_resources() -> dict[str, float]:
-    """Totals and the largest single node's CPUs and GPUs (a trial cannot span nodes)."""
-    total = ray.cluster_resources()
-    biggest_cpu = biggest_gpu = 0.0
-    for node in ray.nodes():
-        if node.get("Alive"):
-            r = node.get("Resources", {})
-            biggest_cpu = max(biggest_cpu, r.get("CPU", 0.0))
-            biggest_gpu = max(biggest_gpu, r.get("GPU", 0.0))
-    return {
-        "CPU": total.get("CPU", 0.0),
-        "GPU": total.get("GPU", 0.0),
-        "node_CPU": biggest_cpu,
-        "node_GPU": biggest_gpu,
-    }
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        return (
+            f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); start one with "
+            f"'ray start --head' or check the address"
+        )
+    return None

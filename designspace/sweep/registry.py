@@ -1,7 +1,9 @@
 """The executor registry: executor name -> the class that runs a sweep's trials.
 
-Each entry is ``"module:Class"``, imported only when that executor is chosen (so that the local
-executor never imports ray). Imports nothing of the sweep package at module level: the
+Each entry is ``"module:Class"``. An executor's module imports nothing heavy at module level
+(ray, submitit and torch only inside the functions that run trials), so the command line and
+the study-file reader import every registered module to find each executor's options
+(:func:`options_class`). Imports only the options base of the sweep package: the
 configuration checks names here, and the seam (:mod:`designspace.sweep.executor`) defines what
 an executor is.
 """
@@ -13,10 +15,12 @@ import importlib
 from collections.abc import Iterable
 
 from designspace.errors import DesignSpaceError
+from designspace.sweep.options import ExecutorOptions
 
 EXECUTORS: dict[str, str] = {
     "ray": "designspace.sweep.ray_executor:RayExecutor",
     "local": "designspace.sweep.local_executor:LocalExecutor",
+    "slurm": "designspace.sweep.slurm_executor:SlurmExecutor",
 }
 
 
@@ -41,3 +45,9 @@ def executor_class(name: str) -> type:
     check_executor(name)
     module, _, cls = EXECUTORS[name].partition(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def options_class(name: str) -> type[ExecutorOptions]:
+    """The options dataclass of the registered executor ``name`` (:class:`ExecutorOptions`,
+    without fields, for an executor that declares none)."""
+    return getattr(executor_class(name), "Options", ExecutorOptions)

@@ -2,9 +2,10 @@
 executor, record each finished model.
 
 Order (nothing is created or started before the input is checked): the output folder is
-checked, the plan built, resources checked against this machine (for a local run) and the
-data set opened; then the folder's writer lock is taken (one writer per ``--out``), the sweep's
-folder resolved (resume or new), unreadable result files quarantined, and the executor started.
+checked, the plan built, the executor asked whether it can run here, resources checked
+against what it will offer (where that is known before it starts) and the data set opened;
+then the folder's writer lock is taken (one writer per ``--out``), the sweep's folder
+resolved (resume or new), unreadable result files quarantined, and the executor started.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from designspace.core.datasets import check_subsets
 from designspace.errors import DesignSpaceError
 from designspace.formats import results as res
 from designspace.sweep.config import Placement, SweepConfig
-from designspace.sweep.executor import Job, Recorder, Trainer, TrialSpec, get_executor
+from designspace.sweep.executor import (
+    Job,
+    Recorder,
+    Trainer,
+    TrialSpec,
+    check_available,
+    get_executor,
+    planned_resources,
+)
 from designspace.sweep.locks import out_lock
 from designspace.sweep.plan import (
     build_manifest,
@@ -36,7 +45,7 @@ from designspace.sweep.plan import (
     round_robin,
 )
 from designspace.sweep.progress import make_progress
-from designspace.sweep.resources import local_resources, resolve_resources
+from designspace.sweep.resources import resolve_resources
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +129,7 @@ def run_sweep(
     sweep in ``out/run-K`` and leaves the existing results alone. One writer per ``out``:
     another live sweep or study writing there is refused, or waited for with ``wait``.
     ``placement`` (None: :class:`Placement`'s defaults); its ``executor`` chooses what runs
-    the trials (``"ray"`` or ``"local"``).
+    the trials (a name of :data:`designspace.sweep.registry.EXECUTORS`).
     ``progress`` shows a bar on a terminal, plain lines otherwise (stderr). ``trainer``
     replaces :func:`designspace.training.train.train` (same signature; importable or picklable
     in the workers). ``deadline`` (seconds from now, or a datetime): no trial starts after it; the
@@ -134,6 +143,7 @@ def run_sweep(
     plan = plan_sweep(config)
     check_subsets(config.train.data)
     when = deadline_time(deadline)
+    check_available(placement)
     with out_lock(out, wait=wait, command="sweep", say=say) if lock else nullcontext():
         return _run_locked(
             config, out, plan, placement, force_new=force_new, progress=progress,
@@ -176,8 +186,9 @@ def _run_locked(
     concurrency = 0
 
     if todo:
-        if placement.address is None:  # fail before anything starts
-            resolve_resources(placement, config.train, local_resources())
+        planned = planned_resources(placement)
+        if planned is not None:  # fail before anything starts
+            resolve_resources(placement, config.train, planned)
         check_data(config.train)
         executor = get_executor(placement.executor)
         with executor.connect(placement) as available:
@@ -201,6 +212,7 @@ def _run_locked(
                 max_failures=config.max_failures,
                 trainer=trainer,
                 deadline=deadline,
+                run_dir=run_dir,
             )
             try:
                 executor.run(job, recorder)
