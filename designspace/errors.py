@@ -15,8 +15,10 @@ class DesignSpaceError(ValueError):
 
 
 def closest(name: str, choices: Iterable[str]) -> list[str]:
-    """Every one of ``choices``, the most similar to ``name`` first (difflib's ratio; ties in
-    the given order): what an "unknown name" message lists."""
+    """Every one of ``choices``, the most similar to ``name`` first: those that contain it
+    ("wm" -> "fit_wm"), then by difflib's ratio (ties in the given order). What an "unknown
+    name" message lists."""
     listed = list(choices)
-    score = {c: difflib.SequenceMatcher(None, str(name).lower(), c.lower()).ratio() for c in listed}
-    return sorted(listed, key=lambda c: -score[c])
+    key = str(name).lower()
+    score = {c: difflib.SequenceMatcher(None, key, c.lower()).ratio() for c in listed}
+    return sorted(listed, key=lambda c: (key not in c.lower(), -score[c]))

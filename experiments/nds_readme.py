@@ -132,8 +132,8 @@ def intro(t: Tables) -> list[str]:
         "A file that is not an NDS file, or a record with a missing or mistyped field, is "
         "refused with one line naming the file and the record (exit 2, nothing written). "
         "`analyze` runs everything on AnyNet-style imports; cell spaces have no per-stage "
-        "lists, so the RegNet fits and width rules are skipped for them (listed under "
-        '"Not done").\n',
+        "lists, so the RegNet fits and width rules run on the other spaces and leave the cell "
+        'spaces out (each such section names them under "Not done").\n',
     ]
 
 

@@ -48,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from designspace.feedback import Stages
     from designspace.formats.nds import import_nds
 
-    written = import_nds(args.files, args.out, args.space)
+    stages = Stages("import nds")
+    written = import_nds(args.files, args.out, args.space, stages=stages)
+    stages.done(f"imported {len(written)} models")
     frame = pd.read_parquet(written[0].parent, columns=["space", "status"])
     counts = Counter(zip(frame["space"], frame["status"], strict=True))
     for space in sorted({s for s, _ in counts}):

@@ -54,6 +54,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from designspace.errors import DesignSpaceError
+from designspace.feedback import Stages
 
 RESOLUTION = {"imagenet": 224, "cifar10": 32}
 CLASSES = {"imagenet": 1000, "cifar10": 10}
@@ -398,7 +399,10 @@ def _table(rows: list[dict[str, Any]], schema):  # -> pyarrow.Table
 
 
 def import_nds(
-    paths: Sequence[str | Path], out: str | Path, space: str | None = None
+    paths: Sequence[str | Path],
+    out: str | Path,
+    space: str | None = None,
+    stages: Stages | None = None,
 ) -> list[Path]:
     """Write the records of NDS files as a results data set ``out/results/`` (one parquet file
     per model, written by :func:`designspace.formats.results.write_result`); return the files
@@ -406,7 +410,8 @@ def import_nds(
 
     Every file is read and checked before anything is written, so bad input writes nothing.
     ``out`` may already hold imported results, but never the same models (same space and
-    index) or a sweep (its ``sweep.json``).
+    index) or a sweep (its ``sweep.json``). ``stages`` (None: silent) hears each file read
+    and the writing.
     """
     from designspace.formats import results as res
     from designspace.version import __version__
@@ -414,7 +419,9 @@ def import_nds(
     if not paths:
         raise DesignSpaceError("name at least one NDS .json file to import")
     rows: list[dict[str, Any]] = []
-    for p in paths:
+    for i, p in enumerate(paths, 1):
+        if stages is not None:
+            stages.stage(f"reading {p}", i, len(paths))
         rows.extend(nds_records(p, space))
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -453,6 +460,8 @@ def import_nds(
                 f"into another folder"
             )
     data_dir.mkdir(parents=True, exist_ok=True)
+    if stages is not None:
+        stages.stage(f"writing {len(rows)} models to {data_dir}")
     written = []
     for row in rows:
         full = dict(row, designspace_version=__version__, attempt=1)
