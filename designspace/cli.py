@@ -4,14 +4,20 @@ Each sub-command lives in :mod:`designspace.commands.<name>` and provides
 ``add_parser(subparsers)`` and ``run(args) -> int``. Command modules import nothing heavy at
 module level, so ``designspace sample`` never loads torch or ray. A
 :class:`~designspace.errors.DesignSpaceError` (bad input) becomes one line on stderr and exit
-code 2, without a traceback.
+code 2, without a traceback; so does an OSError (name too long, no permission, a link loop, a
+full or read-only disk: :func:`os_error_message`). SIGTERM stops a command like SIGINT (exit
+codes 130 and 143).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from designspace.errors import DesignSpaceError
@@ -62,20 +68,88 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or another stopping signal) received: handled like Ctrl-C, so that every
+    ``except KeyboardInterrupt`` / ``finally`` on the way up cleans up the same way; ``signum``
+    gives the exit code ``128 + signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+# errno -> the cause in words (the rest: the system's own text).
+_OS_CAUSES = {
+    errno.ENAMETOOLONG: "the name is too long for the file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ELOOP: "too many levels of symbolic links (a link loop)",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder",
+    errno.EEXIST: "it exists already",
+    errno.ENOTEMPTY: "the folder is not empty",
+    errno.EXDEV: "it is on another file system",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an OSError: the path(s) it names and the cause in words, with what to
+    do; no traceback."""
+    cause = _OS_CAUSES.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(os.fsdecode(p) if isinstance(p, (bytes, str)) else str(p) for p in paths)
+    text = f"{where}: {cause}" if where else cause
+    return " ".join(text.split()) + "; nothing was half written, fix the cause and rerun"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``designspace`` console script; returns the exit code."""
+    """Entry point of the ``designspace`` console script; returns the exit code.
+
+    Bad input (DesignSpaceError) and operating-system errors (a name too long, no permission,
+    a link loop, a full or read-only disk) are one line on stderr and exit code 2. SIGTERM is
+    handled like SIGINT (Ctrl-C): the command stops cleanly and exits with 128 + the signal
+    (130 for SIGINT, 143 for SIGTERM).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    received: list[int] = []  # the stopping signals seen (a library may re-raise without it)
+
+    def terminated(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise Terminated(signum)
+
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, terminated)
     try:
         return int(args.run(args) or 0)
     except DesignSpaceError as exc:
         print(f"designspace {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"designspace {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", received[-1] if received else signal.SIGINT)
+        name = "terminated" if signum == signal.SIGTERM else "interrupted"
+        print(f"designspace {args.command}: {name}", file=sys.stderr)
+        return 128 + int(signum)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        print(f"designspace {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as exc:  # Path.resolve() before Python 3.13: a link loop
+        if not str(exc).startswith("Symlink loop from "):
+            raise
+        where = str(exc).removeprefix("Symlink loop from ").strip("'\"")
+        loop = OSError(errno.ELOOP, "symlink loop", where)
+        print(f"designspace {args.command}: error: {os_error_message(loop)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":

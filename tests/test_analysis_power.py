@@ -60,3 +60,13 @@ def test_small_groups_and_chance_models_are_warned_about_in_the_report(tmp_path)
     assert rep.console[0].startswith("warning: ")
     clean = prepare(make_results(("AnyNetXA", "AnyNetXE"), n=30, seed=4), ctx.options)
     assert clean.warnings == []
+
+
+def test_a_bootstrap_too_big_for_memory_is_refused_before_it_starts():
+    from designspace.reporting.options import BOOT_MEMORY_LIMIT, bootstrap_bytes
+
+    data = make_results(("AnyNetXA", "AnyNetXE"), n=30, seed=4)
+    n_boot = BOOT_MEMORY_LIMIT // (bootstrap_bytes(1, 60)) + 1
+    with pytest.raises(DesignSpaceError, match=r"--n-boot .* resamples of 60 models need"):
+        prepare(data, AnalysisOptions(n_boot=n_boot))
+    assert prepare(data, AnalysisOptions(n_boot=10_000)).data.shape[0] == 60

@@ -1,6 +1,7 @@
 """Hostile input to `designspace analyze` and `designspace plot` (issue 14): one line, exit 2,
 no traceback, nothing created, and a good analysis already in --out never rewritten."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,13 @@ def area(tmp_path_factory):
     failed = make_results(("AnyNetXA", "AnyNetXB"), n=4, seed=1).assign(status="failed")
     failed.to_csv(root / "failed.csv", index=False)
     assert (root / "good" / "report.html").exists()
+    # a user's folder (issue 20): their data and their own report.md
+    (root / "user").mkdir()
+    failed.assign(status="ok").to_csv(root / "user" / "data.csv", index=False)
+    (root / "user" / "report.md").write_text("# my notes\n")
+    (root / "set" / "results").mkdir(parents=True)
+    shutil.copy(Path(FIXTURE) / "AnyNetXA.parquet", root / "set" / "results" / "a.parquet")
+    (root / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(32))
     return root
 
 
@@ -57,6 +65,26 @@ CASES = {
     "plot into a .png folder": (["plot", "edf", FIXTURE, "-o", "{root}/d.png/"], "folder"),
     "plot bad --by": (["plot", "edf", FIXTURE, "--by", "nope", "-o", "{root}/e.png"], "nope"),
     "plot under a file": (["plot", "edf", FIXTURE, "-o", "{root}/file.txt/e.png"], "is a file"),
+    # issue 20: outputs never destroy inputs or files designspace did not write
+    "out holds the input": (
+        ["analyze", "{root}/user/data.csv", "--out", "{root}/user"],
+        "contains the input",
+    ),
+    "out is a user's folder": (["analyze", FIXTURE, "--out", "{root}/user"], "did not write"),
+    "out is the data set": (["analyze", "{root}/set", "--out", "{root}/set/results"], "data set"),
+    "out inside the data set": (
+        ["analyze", FIXTURE, "--out", "{root}/set/results/analysis"],
+        "data set",
+    ),
+    "out is empty": (["analyze", FIXTURE, "--out", ""], "--out is empty"),
+    "out is the input": (["analyze", "{root}/set", "--out", "{root}/set"], "the input"),
+    "out name too long": (["analyze", FIXTURE, "--out", "{root}/" + "n" * 300], "too long"),
+    "plot over a user's image": (["plot", "edf", FIXTURE, "-o", "{root}/photo.png"], "not a fig"),
+    "plot over its input": (
+        ["plot", "edf", "{root}/user/data.csv", "-o", "{root}/user/data.csv"],
+        ".png, .svg or .pdf",
+    ),  # fmt: skip
+    "plot -o empty": (["plot", "edf", FIXTURE, "-o", ""], ".png, .svg or .pdf"),
 }
 
 

@@ -98,6 +98,16 @@ CASES = {
         "widen the band",
     ),
     "unknown space": (["spaces", "AnyNetQ"], "valid spaces"),
+    # issue 20: -o replaces only a table designspace wrote
+    "sample over a user's table": (
+        ["sample", "--space", "AnyNetXA", "-n", "2", "-o", "existing.csv"],
+        "not a table designspace wrote",
+    ),
+    "sample -o empty": (["sample", "--space", "AnyNetXA", "-n", "2", "-o", ""], "-o is empty"),
+    "sample -o name too long": (
+        ["sample", "--space", "AnyNetXA", "-n", "2", "-o", "t" * 300 + ".csv"],
+        "too long",
+    ),
 }
 
 

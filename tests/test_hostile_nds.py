@@ -113,6 +113,20 @@ def test_refusals_of_the_command(tmp_path):
     (sweep / "sweep.json").write_text("{}")
     msg = refused("import", "nds", str(good), "--out", str(sweep), watch=[tmp_path])
     assert "holds a sweep" in msg
+    # issue 20: never into the input's folder, a data set, or someone else's folder
+    msg = refused("import", "nds", str(good), "--out", str(tmp_path), watch=[tmp_path])
+    assert "contains the input" in msg
+    (sweep / "results").mkdir()
+    msg = refused("import", "nds", str(good), "--out", str(sweep / "results" / "n"),
+                  watch=[tmp_path])  # fmt: skip
+    assert "data set" in msg
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    msg = refused("import", "nds", str(good), "--out", str(mine), watch=[tmp_path])
+    assert "did not write" in msg
+    msg = refused("import", "nds", str(good), "--out", "", watch=[tmp_path], cwd=tmp_path)
+    assert "--out is empty" in msg
 
 
 def test_existing_models_are_not_rewritten(tmp_path):

@@ -67,3 +67,12 @@ def test_train_seed_is_refused(samples, tmp_path):
         watch=[tmp_path],
     )
     assert "--seeds" in msg
+
+
+def test_an_output_holding_the_samples_or_other_files_is_refused(samples, tmp_path):
+    base = ["replicate", "--samples", str(samples), "--seeds", "1", "2"]
+    assert "contains the input" in refused(*base, "--out", str(tmp_path), watch=[tmp_path])
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    assert "did not write" in refused(*base, "--out", str(mine), watch=[tmp_path])

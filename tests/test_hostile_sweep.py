@@ -99,6 +99,10 @@ def test_bad_sweep_arguments_are_refused_and_change_nothing(tmp_path):
         (["--out", str(tmp_path / "o"), "--executor", "nope"], "invalid choice"),
         (["--out", str(tmp_path / "o"), "-n", "0"], "-n must be a positive number"),
         (["--out", str(tmp_path / "o"), "--space", "AnyNetXA"], "named twice"),
+        # issue 20: a sweep writes only into a new, empty or sweep folder
+        (["--out", ""], "--out is empty"),
+        (["--out", str(tmp_path)], "did not write"),
+        (["--out", str(tmp_path / ("x" * 300))], "too long"),
     ]
     for extra, message in cases:
         line = refused(*base, *extra, watch=[tmp_path])

@@ -158,14 +158,18 @@ def test_a_good_analysis_is_replaced_only_by_a_complete_one(tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     analyze(good, out, n_boot=200, formats=("svg",))
     names = {p.name for p in out.iterdir()}
-    assert "edf.svg" in names and "edf.png" not in names and "stale_table.csv" not in names
+    # the earlier analysis's own files go; a file designspace did not write stays (issue 20)
+    assert "edf.svg" in names and "edf.png" not in names
+    assert (out / "stale_table.csv").read_text() == "old"
     assert not [p for p in tmp_path.iterdir() if p.name != "analysis"]  # no staging left
-    # a folder that holds other files too keeps them; the analysis files are replaced
+    # a folder of other files is not designspace's to write into: refused, left as it was
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     (mixed / "notes.txt").write_text("mine")
-    analyze(good, mixed, n_boot=200, formats=("png",))
-    assert (mixed / "notes.txt").read_text() == "mine" and (mixed / "report.html").exists()
+    with pytest.raises(DesignSpaceError, match="did not write"):
+        analyze(good, mixed, n_boot=200, formats=("png",))
+    assert [p.name for p in mixed.iterdir()] == ["notes.txt"]
+    assert (mixed / "notes.txt").read_text() == "mine"
     with pytest.raises(DesignSpaceError, match="existing file"):
         analyze(good, mixed / "notes.txt")
 

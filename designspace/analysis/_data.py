@@ -123,7 +123,7 @@ def as_list(value: Any) -> list:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             # numpy's repr "[1 2 3]" (a parquet list column written to CSV), or a list of numpy
             # scalars written by pandas: "[np.float64(0.36), np.float64(0.31)]"
             text = _NUMPY_SCALAR.sub(r"\1", value)

@@ -18,9 +18,15 @@ import numpy as np
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
-__all__ = ["MIN_BOOT", "Inference", "noise_sd_of"]
+__all__ = ["MAX_BOOT", "MIN_BOOT", "Inference", "noise_sd_of"]
 
 MIN_BOOT = 100
+#: The most resamples (10^4 is the papers' number); every group's resamples are held in
+#: memory at once (about 24 bytes per resample and model).
+MAX_BOOT = 10_000_000
+#: Bytes of memory the resamples of one family of tests may hold.
+MEMORY_LIMIT = 4 << 30
+BYTES_PER_DRAW = 24
 
 
 def noise_sd_of(noise: float | object | None) -> float | None:
@@ -68,6 +74,11 @@ class Inference:
             )
         if not isinstance(self.n_boot, numbers.Integral) or self.n_boot < MIN_BOOT:
             raise DesignSpaceError(f"n_boot must be at least {MIN_BOOT}, got {self.n_boot}")
+        if self.n_boot > MAX_BOOT:
+            raise DesignSpaceError(
+                f"n_boot must be at most {MAX_BOOT} (the resamples are held in memory), got "
+                f"{self.n_boot}"
+            )
         if (
             not isinstance(self.seed, numbers.Integral)
             or isinstance(self.seed, bool)
@@ -80,6 +91,17 @@ class Inference:
     def noise_sd(self) -> float | None:
         """The seed-to-seed sd (error units), or None."""
         return self.noise  # type: ignore[return-value]  # a float after __post_init__
+
+    def check_memory(self, n_models: int, limit: int = MEMORY_LIMIT) -> None:
+        """Raise DesignSpaceError (one line naming ``limit``, bytes) when ``n_boot`` resamples
+        of ``n_models`` models (all groups together) would need more memory than ``limit``."""
+        need = int(self.n_boot) * int(n_models) * BYTES_PER_DRAW
+        if need > limit:
+            raise DesignSpaceError(
+                f"n_boot {self.n_boot} resamples of {n_models} models need about "
+                f"{need / (1 << 30):.1f} GiB, more than the {limit / (1 << 30):.0f} GiB limit; "
+                f"use fewer resamples"
+            )
 
     def rng(self) -> np.random.Generator:
         """A fresh generator seeded with ``seed`` (one per analysis, drawn in a fixed order)."""

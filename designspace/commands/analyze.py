@@ -84,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     check_inputs(args.results)
-    out = Path(args.out) if args.out is not None else default_out(args.results)
-    check_out_dir(out)
+    # the raw --out: Path("") would be "." (an empty --out is refused, not the current folder)
+    out = check_out_dir(
+        args.out if args.out is not None else default_out(args.results), inputs=args.results
+    )
     stages = Stages("analyze")
     stages.stage(f"reading {', '.join(args.results)}")
 

@@ -44,9 +44,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run, analysis_options=options)
 
 
-def check_output(output: str) -> Path:
-    """``output`` as a Path after checking it can be written as a figure; creates nothing."""
+def check_output(output: str, inputs: list[str] | None = None) -> Path:
+    """``output`` as a Path after checking it can be written as a figure: a new file, or a
+    figure designspace wrote (:func:`designspace.formats.outputs.check_out_file`), not one
+    of ``inputs`` and not inside a results data set; creates nothing."""
     from designspace.errors import DesignSpaceError
+    from designspace.formats import outputs
 
     formats = ("png", "svg", "pdf")  # what designspace.reporting.plots.save writes
     path = Path(output)
@@ -59,6 +62,10 @@ def check_output(output: str) -> Path:
         parent = parent.parent
     if not parent.is_dir():
         raise DesignSpaceError(f"cannot write {output!r}: {str(parent)!r} is a file")
+    outputs.check_out_file(
+        output, outputs.FIGURE, tuple(f".{f}" for f in formats), inputs=inputs or (),
+        flag="--output",
+    )  # fmt: skip
     return path
 
 
@@ -67,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from designspace.commands.analyze import check_inputs
     from designspace.feedback import Stages
 
-    output = check_output(args.output)
-    options = analysis_from_args(args, args.analysis_options)
     check_inputs(args.results)
+    output = check_output(args.output, args.results)
+    options = analysis_from_args(args, args.analysis_options)
     stages = Stages("plot")
     stages.stage(f"reading {', '.join(args.results)}")
 
@@ -79,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from designspace.reporting.plot_kinds import draw
 
     data = load_results(args.results)
+    options.check_memory(len(data))
     stages.stage(f"drawing {args.kind} of {len(data)} rows")
     fig, ax = plots.new_figure()
     draw(args.kind, data, options, ax)

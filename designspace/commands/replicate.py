@@ -44,6 +44,7 @@ def check_args(args: argparse.Namespace):  # -> tuple[TrainConfig, Placement, Pa
     """Training configuration, placement and output folder; DesignSpaceError on bad input."""
     from designspace.commands.sweep import placement_from_args
     from designspace.errors import DesignSpaceError
+    from designspace.formats.outputs import REPLICATE
     from designspace.sweep.plan import check_out_dir
     from designspace.training.trainconfig import TrainConfig
 
@@ -54,7 +55,11 @@ def check_args(args: argparse.Namespace):  # -> tuple[TrainConfig, Placement, Pa
     settings = settings_from_args(args, args.train_options)
     if "seed" in settings:
         raise DesignSpaceError("--train-seed is not used by replicate; give the seeds with --seeds")
-    return TrainConfig(**settings), placement_from_args(args), check_out_dir(args.out)
+    return (
+        TrainConfig(**settings),
+        placement_from_args(args),
+        check_out_dir(args.out, inputs=[args.samples], kind=REPLICATE),
+    )
 
 
 def run(args: argparse.Namespace) -> int:

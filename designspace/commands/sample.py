@@ -70,7 +70,17 @@ def run(args: argparse.Namespace) -> int:
         raise DesignSpaceError(f"-n must be a positive number of configurations, got {args.n}")
     regime = regime_from_args(args)
     result = sample(args.space, args.n, seed=args.seed, regime=regime, max_draws=args.max_draws)
-    if args.out:
+    if args.out is not None:  # checked once the sample is drawn (its errors come first)
+        from pathlib import Path
+
+        from designspace.formats import outputs
+        from designspace.formats.archfile import TABLE_FORMATS
+
+        if Path(args.out).suffix in TABLE_FORMATS:  # else write_table names the formats
+            space_file = [args.space] if Path(args.space).is_file() else []
+            outputs.check_out_file(args.out, outputs.TABLE, TABLE_FORMATS, inputs=space_file)
+        elif not args.out.strip():
+            raise DesignSpaceError("-o is empty; name the output file (.parquet, .csv, .jsonl)")
         from designspace.formats.archfile import write_table
 
         write_table(result.to_frame(), args.out)

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         budget = parse_duration(study.budget)
     study = dataclasses.replace(study, budget=None)  # decided here: --budget, else the file's
     placement_from_args(args, **study.placement)  # checks the options
-    check_out_dir(args.out or study.out)
+    check_out_dir(args.out or study.out, inputs=[] if args.file == "demo" else [args.file])
     overrides = placement_values(args)
     n = args.n or study.n
     if budget is None:

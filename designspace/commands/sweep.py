@@ -218,7 +218,9 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
     if args.max_failures < 0:
         raise DesignSpaceError(f"--max-failures must be >= 0, got {args.max_failures}")
     placement = placement_from_args(args)
-    out = check_out_dir(args.out)
+    from designspace.sweep.run import sweep_inputs
+
+    out = check_out_dir(args.out, inputs=sweep_inputs(args.samples, args.space or ()))
     train = TrainConfig(**settings_from_args(args, args.train_options))
     regime = None
     if args.samples is None and (args.regime or _regime_overrides(args)):

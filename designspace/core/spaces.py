@@ -17,13 +17,13 @@ widths break the constraint is rejected.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from designspace.core import reading
 from designspace.core.arch import MAX_CHANNELS, MAX_DEPTH, MAX_STAGES
 from designspace.core.blocks import block_names, get_block
 from designspace.errors import DesignSpaceError
@@ -449,9 +449,12 @@ def list_spaces() -> list[str]:
     return list(BUILTIN_SPACES)
 
 
+_FILE_SUFFIXES = (".yaml", ".yml", ".toml")
+
+
 def get_space(name: str) -> Space:
     """A built-in space by name (case-insensitive), or a user space from a .yaml/.toml file."""
-    if name.endswith((".yaml", ".yml", ".toml")):
+    if name.endswith(_FILE_SUFFIXES):
         return load_space(name)
     key = _ALIASES.get(name, name)
     lowered = {k.lower(): k for k in BUILTIN_SPACES} | {a.lower(): t for a, t in _ALIASES.items()}
@@ -474,7 +477,9 @@ _DIST_FIELDS = {
 }
 
 
-def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
+def space_from_dict(
+    data: dict[str, Any], where: str = "space", _chain: tuple[Path, ...] = ()
+) -> Space:
     """Build a space from a mapping (the contents of a YAML/TOML space file).
 
     Keys: ``name`` (required), ``base`` (a built-in space to start from), ``kind``
@@ -501,10 +506,13 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
     if unknown:
         raise DesignSpaceError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
     if "base" in data:
-        base: Space = get_space(str(data["base"]))
+        name = str(data["base"])
+        base: Space = (
+            load_space(name, _chain=_chain) if name.endswith(_FILE_SUFFIXES) else get_space(name)
+        )
     else:
         kind = data.get("kind", "anynet")
-        if kind not in _DIST_FIELDS:
+        if not isinstance(kind, str) or kind not in _DIST_FIELDS:
             raise DesignSpaceError(f"{where}: kind must be 'anynet' or 'regnet', got {kind!r}")
         base = AnyNetSpace(name="base") if kind == "anynet" else RegNetSpace(name="base")
     if not isinstance(data["name"], str) or not data["name"].strip():
@@ -558,23 +566,30 @@ def space_from_dict(data: dict[str, Any], where: str = "space") -> Space:
         raise DesignSpaceError(f"{where}: {exc}") from None
 
 
-def load_space(path: str | Path) -> Space:
-    """Load a user-defined space from a ``.yaml``/``.yml`` or ``.toml`` file."""
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise DesignSpaceError(f"cannot read space file {p}: {exc.strerror}") from None
-    try:
-        if p.suffix == ".toml":
-            data = tomllib.loads(text)
-        else:
-            import yaml
+def load_space(
+    path: str | Path, limit: int = reading.SMALL_LIMIT, _chain: tuple[Path, ...] = ()
+) -> Space:
+    """Load a user-defined space from a ``.yaml``/``.yml`` or ``.toml`` file.
 
-            data = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error is the user's file
-        raise DesignSpaceError(f"space file {p} is not valid {p.suffix[1:]}: {exc}") from None
-    return space_from_dict(data, where=str(p))
+    The file must be a regular UTF-8 file of at most ``limit`` bytes (1 MiB); YAML keys may
+    not repeat and YAML tags must be plain data (:mod:`designspace.core.reading`). A ``base``
+    may name another space file, but not one that leads back to this one (``_chain``: the
+    files being loaded, resolved).
+    """
+    p = Path(path)
+    text = reading.read_text(p, "space file", limit)  # first: it explains a link loop
+    resolved = p.resolve()
+    if resolved in _chain:
+        raise DesignSpaceError(
+            f"space file {_chain[-1]}: its 'base' leads back to {p}; name a built-in space"
+        )
+    where = f"space file {p}"
+    label = p.suffix[1:] or "yaml"  # "toml", "yaml" or "yml", as the user named the file
+    if p.suffix == ".toml":
+        data = reading.parse_toml(text, where, label)
+    else:
+        data = reading.parse_yaml(text, where, label)
+    return space_from_dict(data, where=str(p), _chain=(*_chain, resolved))
 
 
 def space_to_dict(space: Space) -> dict[str, Any]:

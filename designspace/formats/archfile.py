@@ -7,9 +7,11 @@ columns, so a CSV round trip loses nothing.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from designspace.core import reading
 from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
 
@@ -39,25 +41,43 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a .parquet (file or data-set folder), .csv or .jsonl table."""
+def read_table(path: str | Path, limit: int = reading.TABLE_LIMIT) -> pd.DataFrame:
+    """Read a .parquet (file or data-set folder), .csv or .jsonl table.
+
+    A file must be a regular file of at most ``limit`` bytes (1 GiB), CSV and JSONL in UTF-8
+    (:mod:`designspace.core.reading`).
+    """
+    import io
+
     import pandas as pd
 
     p = Path(path)
     if not p.exists():
         raise DesignSpaceError(f"file {p} does not exist")
+    source: Path | io.StringIO = p
+    if p.is_dir():
+        reader = pd.read_parquet
+    elif p.suffix in TABLE_FORMATS:
+        reading.check_regular_file(p, "table", limit)
+        if p.suffix == ".parquet":
+            reader = pd.read_parquet
+        else:
+            source = io.StringIO(reading.read_text(p, "table", limit))
+            reader = pd.read_csv if p.suffix == ".csv" else partial(pd.read_json, lines=True)
+    else:
+        raise DesignSpaceError(
+            f"cannot tell the format of {p}: expected {', '.join(TABLE_FORMATS)} or a parquet "
+            f"folder"
+        )
     try:
-        if p.is_dir() or p.suffix == ".parquet":
-            return pd.read_parquet(p)
-        if p.suffix == ".csv":
-            return pd.read_csv(p)
-        if p.suffix == ".jsonl":
-            return pd.read_json(p, lines=True)
+        return reader(source)
     except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
-        raise DesignSpaceError(f"cannot read {p}: {exc}") from None
-    raise DesignSpaceError(
-        f"cannot tell the format of {p}: expected {', '.join(TABLE_FORMATS)} or a parquet folder"
-    )
+        raise DesignSpaceError(f"cannot read {path}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def architecture_from_table(path: str | Path, index: int) -> Architecture:
@@ -84,16 +104,10 @@ def read_architecture(spec: str) -> Architecture:
     """A named model (``RegNetX-400MF``, ``RegNetX32``) or a path to an architecture JSON file."""
     if spec.endswith(".json") or Path(spec).is_file():
         p = Path(spec)
+        # NaN and Infinity reach the architecture's own checks, which name the field
+        data = reading.load_json(p, "architecture file", reading.SMALL_LIMIT, allow_nan=True)
         try:
-            text = p.read_text()
-        except OSError as exc:
-            raise DesignSpaceError(f"cannot read architecture file {p}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise DesignSpaceError(
-                f"architecture file {p} is not text (UTF-8 JSON expected)"
-            ) from None
-        try:
-            return Architecture.from_json(text)
+            return Architecture.from_dict(data)
         except DesignSpaceError as exc:
             raise DesignSpaceError(f"{p}: {exc}") from None
     from designspace.core.named import get_model

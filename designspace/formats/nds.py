@@ -53,6 +53,7 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from designspace.core import reading
 from designspace.errors import DesignSpaceError
 from designspace.feedback import Stages
 
@@ -60,6 +61,22 @@ RESOLUTION = {"imagenet": 224, "cifar10": 32}
 CLASSES = {"imagenet": 1000, "cifar10": 10}
 MIN_STAGES = 4
 PREC_TIME_KEYS = ("test_fw", "train_bw", "train_fw", "train_fw_bw")
+#: The block types of NDS's AnyNet-style nets (the NDS code's AnyNet blocks; the released
+#: Vanilla files use double_plain_block, ResNet res_basic_block, ResNeXt res_bottleneck_block).
+BLOCK_TYPES = (
+    "double_plain_block",
+    "plain_block",
+    "res_basic_block",
+    "res_bottleneck_block",
+    "vanilla_block",
+)
+#: Sane bounds of a record's numbers (far beyond any published network, well inside int64).
+MAX_WIDTH = 10**6
+MAX_DEPTH = 10**4
+MAX_STRIDE = 64
+MAX_BOT_MUL = 64.0
+MAX_COUNT = 10**15  # flops (multiply-adds) and params
+MAX_EPOCHS = 10**5
 
 #: Training settings of an imported row (columns ``cfg_<name>``) and their types.
 SETTINGS: dict[str, str] = {
@@ -121,21 +138,39 @@ class _Record:
             node = node[part]
         return node
 
-    def number(self, path: str, default: Any = ...) -> float | None:
+    def number(
+        self,
+        path: str,
+        default: Any = ...,
+        low: float = -math.inf,
+        high: float = math.inf,
+        nan: bool = False,
+    ) -> float | None:
+        """The number at ``path``: finite and in [low, high] (NaN too when ``nan``)."""
         value = self.get(path, default)
         if value is None and default is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(f"field '{path}' must be a number, got {type(value).__name__}")
-        return float(value)
+        value = float(value)
+        if nan and math.isnan(value):
+            return value
+        if not (math.isfinite(value) and low <= value <= high):
+            self.fail(f"field '{path}' must be a finite number in [{low:g}, {high:g}], got {value}")
+        return value
 
-    def integer(self, path: str, default: Any = ...) -> int | None:
+    def integer(
+        self, path: str, default: Any = ..., low: int = -(2**63), high: int = 2**63 - 1
+    ) -> int | None:
+        """The whole number at ``path`` (an integral float too), in [low, high]."""
         value = self.get(path, default)
         if value is None and default is None:
             return None
         ok = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
         if isinstance(value, bool) or not ok:
             self.fail(f"field '{path}' must be an integer, got {value!r:.40}")
+        if not low <= value <= high:
+            self.fail(f"field '{path}' must be an integer in [{low}, {high}], got {value!r:.40}")
         return int(value)
 
     def text(self, path: str, default: Any = ...) -> str | None:
@@ -146,7 +181,18 @@ class _Record:
             self.fail(f"field '{path}' must be text, got {type(value).__name__}")
         return str(value)
 
-    def numbers(self, path: str, default: Any = ..., integers: bool = False) -> list:
+    def numbers(
+        self,
+        path: str,
+        default: Any = ...,
+        integers: bool = False,
+        low: float = -math.inf,
+        high: float = math.inf,
+        finite: bool = True,
+        nan: bool = False,
+    ) -> list:
+        """The list of numbers at ``path``; every finite entry in [low, high]; NaN passes when
+        ``nan`` or not ``finite``, infinities when not ``finite`` (a diverged run's curve)."""
         value = self.get(path, default)
         if not isinstance(value, list):
             self.fail(f"field '{path}' must be a list of numbers, got {type(value).__name__}")
@@ -155,6 +201,13 @@ class _Record:
             if isinstance(x, bool) or not isinstance(x, kind):
                 what = "integers" if integers else "numbers"
                 self.fail(f"field '{path}' must be a list of {what}, holds {x!r:.40}")
+            if not math.isfinite(x):
+                if finite and not (nan and math.isnan(x)):
+                    self.fail(f"field '{path}' must hold finite numbers, holds {x!r:.40}")
+            elif not low <= x <= high:
+                self.fail(
+                    f"field '{path}' must hold numbers in [{low:g}, {high:g}], holds {x!r:.40}"
+                )
         return [int(x) for x in value] if integers else [float(x) for x in value]
 
 
@@ -168,17 +221,15 @@ def nds_space(path: str | Path) -> str:
     return Path(path).stem.split("_")[0] or Path(path).stem
 
 
-def _load(path: Path) -> list[tuple[str, list]]:
+def _load(path: Path, limit: int) -> list[tuple[str, list]]:
     """The file's record lists as (group name or "", records)."""
+    text = reading.read_text(path, "NDS file", limit)
     try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise DesignSpaceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # NaN / Infinity are how NDS's writer stores a diverged run's errors and losses
+        data = reading.parse_json(text, str(path), allow_nan=True)
+    except reading.JSONSyntaxError as exc:
         raise DesignSpaceError(
-            f"{path} is not JSON ({str(exc).splitlines()[0][:80]}); expected an NDS file"
+            f"{path} is not JSON ({exc.detail[:80]}); expected an NDS file"
         ) from None
     if isinstance(data, list):
         groups = [("", data)]
@@ -232,20 +283,25 @@ def _net_columns(r: _Record) -> tuple[dict[str, Any], dict[str, Any]]:
             r.fail(f"field 'net.aux' must be true or false, got {aux!r:.40}")
         cols = dict(
             block="cell",
-            depth=r.integer("net.depth"),
-            cell_width=r.integer("net.width"),
+            depth=r.integer("net.depth", low=1, high=MAX_DEPTH),
+            cell_width=r.integer("net.width", low=1, high=MAX_WIDTH),
             aux=aux,
-            drop_prob=r.number("net.drop_prob", None),
+            drop_prob=r.number("net.drop_prob", None, low=0.0, high=1.0),
             genotype=geno_json,
             num_stages=0,
         )
         return cols, {**net, "genotype": geno}
     block = r.text("net.block_type")
-    ds = r.numbers("net.ds", integers=True)
-    ws = r.numbers("net.ws", integers=True)
-    ss = r.numbers("net.ss", integers=True)
-    bot = r.numbers("net.bot_muls", [])
-    gs = r.numbers("net.num_gs", [], integers=True)
+    if block not in BLOCK_TYPES:
+        r.fail(
+            f"field 'net.block_type' is {block!r:.40}; known block types: {', '.join(BLOCK_TYPES)}"
+        )
+    # positivity is checked below with the stem's exception; here only the upper bounds
+    ds = r.numbers("net.ds", integers=True, high=MAX_DEPTH)
+    ws = r.numbers("net.ws", integers=True, high=MAX_WIDTH)
+    ss = r.numbers("net.ss", integers=True, high=MAX_STRIDE)
+    bot = r.numbers("net.bot_muls", [], high=MAX_BOT_MUL)
+    gs = r.numbers("net.num_gs", [], integers=True, high=MAX_WIDTH)
     n = len(ds)
     if n < 2:
         r.fail(f"field 'net.ds' must list the stem and at least one stage, got {ds}")
@@ -282,16 +338,18 @@ def _net_columns(r: _Record) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _row(r: _Record, regime: str) -> dict[str, Any]:
-    min_err = r.number("min_test_top1")
-    test = r.numbers("test_ep_top1")
-    train = r.numbers("train_ep_top1")
-    loss = r.numbers("train_ep_loss")
-    it_loss = r.numbers("train_it_loss", [])
-    it_top1 = r.numbers("train_it_top1", [])
+    # errors are percentages; NaN marks a diverged run. The training curves are kept as
+    # recorded (a diverged run's may hold NaN, infinities or values past 100).
+    min_err = r.number("min_test_top1", low=0.0, high=100.0, nan=True)
+    test = r.numbers("test_ep_top1", low=0.0, high=100.0, nan=True)
+    train = r.numbers("train_ep_top1", finite=False)
+    loss = r.numbers("train_ep_loss", finite=False)
+    it_loss = r.numbers("train_it_loss", [], finite=False)
+    it_top1 = r.numbers("train_it_top1", [], finite=False)
     if not test:
         r.fail("field 'test_ep_top1' is empty (no epochs recorded)")
-    flops = r.integer("flops")
-    params = r.integer("params")
+    flops = r.integer("flops", high=MAX_COUNT)
+    params = r.integer("params", high=MAX_COUNT)
     if flops <= 0 or params <= 0:
         r.fail("fields 'flops' and 'params' must be positive")
     optim = r.get("optim")
@@ -325,30 +383,35 @@ def _row(r: _Record, regime: str) -> dict[str, Any]:
         iter_train_loss=it_loss,
         iter_train_top1_err=_fractions(it_top1),
         epochs_done=float(len(test)),
-        act_mem=r.number("act_mem", None),
-        exp_mem=r.number("exp_mem", None),
-        iter_time_s=r.number("iter_time", None),
+        act_mem=r.number("act_mem", None, low=0.0),
+        exp_mem=r.number("exp_mem", None, low=0.0),
+        iter_time_s=r.number("iter_time", None, low=0.0),
         job_id=r.text("job_id", None),
         cfg_dataset=regime,
-        cfg_epochs=r.number("optim.max_ep"),
-        cfg_lr=r.number("optim.base_lr"),
-        cfg_momentum=r.number("optim.mom"),
-        cfg_weight_decay=r.number("optim.wd"),
+        cfg_epochs=r.number("optim.max_ep", low=1.0, high=MAX_EPOCHS),
+        cfg_lr=r.number("optim.base_lr", low=0.0),
+        cfg_momentum=r.number("optim.mom", low=0.0),
+        cfg_weight_decay=r.number("optim.wd", low=0.0),
         cfg_seed=r.integer("rng_seed"),
         cfg_lr_policy=r.text("optim.lr_policy"),
         cfg_iter_lr=iter_lr,
     )
     for key in PREC_TIME_KEYS:
-        row[f"prec_time_{key}_s"] = r.number(f"prec_time.{key}", None)
+        row[f"prec_time_{key}_s"] = r.number(f"prec_time.{key}", None, low=0.0)
     row.update(net_cols)
     return row
 
 
-def nds_records(path: str | Path, space: str | None = None) -> list[dict[str, Any]]:
+def nds_records(
+    path: str | Path, space: str | None = None, limit: int = reading.NDS_LIMIT
+) -> list[dict[str, Any]]:
     """Every record of one NDS file as a results row (a dict; see the module docstring).
 
-    ``space`` overrides the space named by the file name. Raises DesignSpaceError naming the
-    file and the record for anything that is not an NDS file or record.
+    ``space`` overrides the space named by the file name; ``limit``: the largest file read,
+    in bytes (512 MiB). Raises DesignSpaceError naming the file and the record for anything
+    that is not an NDS file or record: a number out of its range (errors in [0, 100] %,
+    ``max_ep`` >= 1, widths up to 10^6, flops and params up to 10^15, every number finite
+    except a diverged run's NaN errors and curves) or an unknown ``block_type``.
     """
     path = Path(path)
     if space is not None and not str(space).strip():
@@ -356,7 +419,7 @@ def nds_records(path: str | Path, space: str | None = None) -> list[dict[str, An
     base = space or nds_space(path)
     regime = nds_regime(path)
     rows = []
-    for group, records in _load(path):
+    for group, records in _load(path, limit):
         name = f"{base}-{group}" if group else base
         for i, record in enumerate(records):
             where = f"{path}: record {f'{group}[{i}]' if group else f'[{i}]'}"
@@ -372,13 +435,16 @@ def nds_records(path: str | Path, space: str | None = None) -> list[dict[str, An
     return rows
 
 
-def read_nds(path: str | Path, space: str | None = None) -> pd.DataFrame:
+def read_nds(
+    path: str | Path, space: str | None = None, limit: int = reading.NDS_LIMIT
+) -> pd.DataFrame:
     """One NDS file as a results DataFrame (one row per trained model, the sweep's columns).
 
     ``space``: the space name instead of the file name's (``<space>-<group>`` for a file of
-    named lists). Errors are fractions in [0, 1]; flops are multiply-adds.
+    named lists); ``limit``: the largest file read, in bytes (see :func:`nds_records`).
+    Errors are fractions in [0, 1]; flops are multiply-adds.
     """
-    rows = nds_records(path, space)
+    rows = nds_records(path, space, limit)
     return _table(rows, _schema(rows)).to_pandas()
 
 
@@ -418,18 +484,20 @@ def import_nds(
 
     if not paths:
         raise DesignSpaceError("name at least one NDS .json file to import")
+    from designspace.formats import outputs
+
+    # the output first (cheap): a sweep's folder, an input, a data set, someone else's folder
+    if out is not None and str(out).strip() and (Path(out) / res.MANIFEST_NAME).exists():
+        raise DesignSpaceError(
+            f"--out {out} holds a sweep ({res.MANIFEST_NAME}); import into another folder"
+        )
+    outputs.check_out_dir(out, outputs.NDS, inputs=paths)
     rows: list[dict[str, Any]] = []
     for i, p in enumerate(paths, 1):
         if stages is not None:
             stages.stage(f"reading {p}", i, len(paths))
         rows.extend(nds_records(p, space))
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DesignSpaceError(f"--out {out} is a file; name a folder")
-    if (out / res.MANIFEST_NAME).exists():
-        raise DesignSpaceError(
-            f"--out {out} holds a sweep ({res.MANIFEST_NAME}); import into another folder"
-        )
     data_dir = out / res.DATA_DIRNAME
     seen: dict[str, str] = {}
     for row in rows:

@@ -48,12 +48,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from designspace.core import reading
 from designspace.errors import DesignSpaceError
 
 MANIFEST_NAME = "sweep.json"
 DATA_DIRNAME = "results"
 QUARANTINE_DIRNAME = "quarantine"
 MANIFEST_FORMAT = "designspace-sweep-1"
+#: The largest sweep manifest read, bytes (a manifest holds settings, a few KiB).
+MANIFEST_LIMIT = 16 << 20
 KEY_COLUMNS = ("space", "sample_index", "arch_id")
 
 IDENTITY_COLUMNS: dict[str, pa.DataType] = {
@@ -353,8 +356,8 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
     if not p.exists():
         return None
     try:
-        data = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        data = reading.load_json(p, "sweep manifest", MANIFEST_LIMIT, allow_nan=True)
+    except DesignSpaceError as exc:
         raise DesignSpaceError(
             f"{p} is not a readable sweep manifest ({exc}); choose another --out"
         ) from None

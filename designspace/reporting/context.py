@@ -82,7 +82,8 @@ class Context:
 
 def prepare(data: pd.DataFrame, options: AnalysisOptions | None = None) -> Context:
     """Validate ``data`` against ``options`` and keep the usable rows; raises DesignSpaceError
-    when nothing can be analysed (no usable model, no ``by`` column, unknown reference)."""
+    when nothing can be analysed (no usable model, no ``by`` column, unknown reference) or the
+    bootstrap would need more memory than its limit."""
     from designspace.analysis._data import group_labels, group_order, usable
 
     opts = options or AnalysisOptions()
@@ -93,6 +94,7 @@ def prepare(data: pd.DataFrame, options: AnalysisOptions | None = None) -> Conte
             f"reference {opts.reference!r} is not among the groups of '{opts.by}': {groups}"
         )
     models = per_model(u.data, opts)
+    opts.check_memory(len(models))  # the bootstrap's memory, refused before it is allocated
     notes = [u.note()] if u.note() else []
     if len(models) < len(u.data):
         notes.append(

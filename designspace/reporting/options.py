@@ -20,6 +20,12 @@ STAGE_COLUMNS = ("depths", "widths", "bottleneck_ratios", "group_widths")
 FORMATS = ("png", "svg")  # the default
 FORMAT_CHOICES = ("png", "svg", "pdf")  # pdf: vector figures a paper can include
 MIN_BOOT = 100
+#: The most bootstrap resamples an analysis draws (10^4 is the papers' number).
+MAX_BOOT = 10_000_000
+#: Memory the bootstrap may hold, bytes: every group's resamples are held at once, one
+#: drawn index, one flat index and one count (8 bytes each) per resample and model.
+BOOT_MEMORY_LIMIT = 4 << 30
+BOOT_BYTES_PER_DRAW = 24
 ADJUSTMENTS = ("holm", "bh", "none")
 
 
@@ -129,6 +135,17 @@ class AnalysisOptions:
                 f"n_boot must be a whole number of at least {MIN_BOOT} bootstrap resamples "
                 f"(e.g. 10000), got {self.n_boot!r}"
             )
+        if self.n_boot > MAX_BOOT:
+            raise DesignSpaceError(
+                f"n_boot {self.n_boot} is more than the {MAX_BOOT} bootstrap resamples an "
+                f"analysis may draw (the memory they need grows with it); use e.g. 10000"
+            )
+        if not self.metric.endswith("_err"):
+            raise DesignSpaceError(
+                f"metric must be an error column (a name ending in _err, fractions in [0, 1], "
+                f"e.g. val_top1_err), got {self.metric!r}; use --complexity or --x for other "
+                f"columns"
+            )
         if not isinstance(self.top, int) or self.top < 1:
             raise DesignSpaceError(f"top must be at least 1 model, got {self.top!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
@@ -165,6 +182,25 @@ class AnalysisOptions:
             raise DesignSpaceError(f"unknown analysis option(s) {unknown}; known: {sorted(known)}")
         return replace(options or cls(), **overrides)
 
+    def check_memory(self, n_models: int, limit: int = BOOT_MEMORY_LIMIT) -> None:
+        """Raise DesignSpaceError (one line naming ``limit``, bytes) when ``n_boot`` resamples
+        of ``n_models`` models would need more memory than ``limit``; call it once the data
+        are loaded, before any analysis runs."""
+        need = bootstrap_bytes(self.n_boot, n_models)
+        if need > limit:
+            most = limit // (BOOT_BYTES_PER_DRAW * max(n_models, 1))
+            raise DesignSpaceError(
+                f"--n-boot {self.n_boot} resamples of {n_models} models need about "
+                f"{need / (1 << 30):.1f} GiB, more than the {limit / (1 << 30):.0f} GiB limit; "
+                f"use fewer resamples (at most {most})"
+            )
+
     def column(self, name: str) -> str:
         """``name`` with ``{complexity}``, ``{metric}`` and ``{by}`` filled in."""
         return name.format(complexity=self.complexity, metric=self.metric, by=self.by)
+
+
+def bootstrap_bytes(n_boot: int, n_models: int) -> int:
+    """Bytes the bootstrap of ``n_models`` models (all groups together) holds for ``n_boot``
+    resamples: :data:`BOOT_BYTES_PER_DRAW` per resample and model."""
+    return int(n_boot) * int(n_models) * BOOT_BYTES_PER_DRAW

@@ -14,7 +14,6 @@ analysis is moved into place.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from designspace.errors import DesignSpaceError
 from designspace.feedback import Stages
+from designspace.formats import outputs
 from designspace.reporting.context import prepare
 from designspace.reporting.document import Bullets, Document, Heading, Paragraph, SectionResult
 from designspace.reporting.options import AnalysisOptions
@@ -32,8 +32,6 @@ from designspace.reporting.sections import run_sections
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_ANALYSIS_SUFFIXES = {".csv", ".png", ".svg", ".md", ".html"}
 
 
 @dataclass
@@ -76,7 +74,8 @@ def analyze(
     DesignSpaceError, before creating anything, when the options, the output folder or the
     data are unusable. Files: ``<table>.csv``, ``<figure>.<format>``, ``report.md``,
     ``report.html``; files of an earlier analysis in ``out_dir`` are replaced only once the new
-    one is complete.
+    one is complete. ``out_dir`` must be new, empty or an analysis designspace wrote: a file
+    it did not write is never replaced or removed (:mod:`designspace.formats.outputs`).
     """
     opts = AnalysisOptions.with_overrides(options, **overrides)
     out = check_out_dir(out_dir)
@@ -102,7 +101,8 @@ def analyze(
     )
     if stages is not None:
         stages.stage(f"writing {len(rep.tables)} tables, figures and the report")
-    with _Staging(out) as stage:
+    staging = _Staging(out)
+    with staging as stage:
         doc = Document(f"Design-space analysis: {opts.metric} by {opts.by}")
         doc.add(Paragraph(intro))
         if rep.warnings:
@@ -115,38 +115,36 @@ def analyze(
             doc.add(Bullets(rep.not_done))
         (stage / "report.md").write_text(doc.markdown(), encoding="utf-8")
         (stage / "report.html").write_text(doc.html(), encoding="utf-8")
+    if staging.published is not None:
+        rep.notes += [
+            f"kept {out / name}: not part of this analysis, and changed since designspace "
+            f"wrote it or written by an older version; remove it if it is stale"
+            for name in staging.published.kept
+        ]
     rep.markdown, rep.html = out / "report.md", out / "report.html"
     return rep
 
 
-def check_out_dir(out_dir: str | Path) -> Path:
-    """``out_dir`` as a Path after checking that an analysis can be written there (it is a
-    folder or can be created as one); creates nothing. Raises DesignSpaceError otherwise."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise DesignSpaceError(
-            f"output {str(out)!r} is an existing file, not a folder; name a folder for the analysis"
-        )
-    parent = out if out.exists() else out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise DesignSpaceError(
-            f"cannot create the analysis folder {str(out)!r}: {str(parent)!r} is a file"
-        )
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise DesignSpaceError(f"cannot write the analysis into {str(out)!r}: no permission")
-    return out
+def check_out_dir(out_dir: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
+    """``out_dir`` as a Path after checking that an analysis can be written there: a new or
+    empty folder, or one designspace wrote an analysis into (see
+    :func:`designspace.formats.outputs.check_out_dir`), that neither is nor holds one of
+    ``inputs`` and is not inside a results data set; creates nothing. Raises
+    DesignSpaceError otherwise."""
+    outputs.check_out_dir(out_dir, outputs.ANALYSIS, inputs=inputs)
+    return Path(out_dir)
 
 
 class _Staging:
-    """Context manager: a temporary folder next to ``out``, moved into place on success and
-    removed (with any parent folder it created) on failure."""
+    """Context manager: a temporary folder next to ``out``, published into place on success
+    (:func:`_publish`) and removed (with any parent folder it created) on failure or
+    interruption. ``published`` tells what the publishing wrote, removed and kept."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.created: Path | None = None
         self.path: Path | None = None
+        self.published: outputs.Published | None = None
 
     def __enter__(self) -> Path:
         parent = self.out.parent
@@ -161,40 +159,27 @@ class _Staging:
         assert self.path is not None
         if kind is None:
             try:
-                _publish(self.path, self.out)
+                self.published = _publish(self.path, self.out)
             except OSError as exc:  # e.g. another analysis moved its files into place first
-                shutil.rmtree(self.path, ignore_errors=True)
                 raise DesignSpaceError(
                     f"could not move the new analysis into {str(self.out)!r} ({exc}); is another "
                     f"analysis writing there? Rerun when it has finished"
                 ) from None
+            finally:
+                shutil.rmtree(self.path, ignore_errors=True)
             return
         shutil.rmtree(self.path, ignore_errors=True)
         if self.created is not None:
             shutil.rmtree(self.created, ignore_errors=True)
 
 
-def _publish(stage: Path, out: Path) -> None:
-    """Move the finished analysis in ``stage`` to ``out``. A folder that holds only an earlier
-    analysis is swapped whole (so no stale table or figure survives); any other folder gets the
-    new files one by one (each replaced atomically), keeping what else it holds."""
-    if not out.exists():
-        stage.rename(out)
-        return
-    entries = list(out.iterdir())
-    only_analysis = (out / "report.md").is_file() and all(
-        e.is_file() and e.suffix in _ANALYSIS_SUFFIXES for e in entries
-    )
-    if only_analysis:
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-        stage.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-        return
-    for f in stage.iterdir():
-        os.replace(f, out / f.name)
-    stage.rmdir()
+def _publish(stage: Path, out: Path) -> outputs.Published:
+    """Move the finished analysis in ``stage`` to ``out`` through the outputs manifest
+    (:func:`designspace.formats.outputs.publish`): a new folder is renamed into place whole;
+    in an existing one each new file replaces its namesake atomically, and files of the
+    earlier analysis are removed only while unchanged. Files designspace did not write are
+    never touched (a name clash is refused before anything moves)."""
+    return outputs.publish(stage, out, "analyze", outputs.ANALYSIS)
 
 
 def _render(

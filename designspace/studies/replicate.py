@@ -49,6 +49,10 @@ def replicate(
         )
     if not Path(samples).exists():
         raise DesignSpaceError(f"samples file {str(samples)!r} does not exist")
+    from designspace.formats.outputs import REPLICATE
+    from designspace.sweep.plan import check_out_dir
+
+    check_out_dir(out, inputs=[samples], kind=REPLICATE)  # before any seed's sweep starts
     out = Path(out)
     base = name or out.name
     frames = []

@@ -190,13 +190,11 @@ def load_study(path: str | Path) -> Study:
     if str(path) == DEMO:
         text = resources.files("designspace").joinpath("data/demo-study.toml").read_text()
         return study_from_dict(tomllib.loads(text), "the demo study", base=Path.cwd())
+    from designspace.core import reading
+
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise DesignSpaceError(f"cannot read study file {p}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DesignSpaceError(f"study file {p} is not valid TOML: {exc}") from None
+    text = reading.read_text(p, "study file", reading.SMALL_LIMIT)
+    data = reading.parse_toml(text, f"study file {p}")
     return study_from_dict(data, str(p), base=p.resolve().parent.parent)
 
 

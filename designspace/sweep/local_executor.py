@@ -194,7 +194,10 @@ def _die_with_parent(parent: int) -> None:
 def _worker_main(conn: Connection, parent: int, slot: str | None, threads: int) -> None:
     """A worker: take (arch_json, settings, trainer), answer (kind, payload, host), repeat."""
     _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    # Ctrl-C and SIGTERM (sent to the whole process group) are the driver's to handle: it
+    # stops the workers itself, after the result being written is complete or abandoned.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if slot is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = slot
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -21,14 +21,14 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designspace.core.arch import Architecture
 from designspace.errors import DesignSpaceError
+from designspace.formats import outputs
 from designspace.formats import results as res
 from designspace.sweep.config import PLACEMENT_SETTINGS, Placement, SweepConfig
 from designspace.sweep.resources import local_resources, resolve_resources
@@ -61,24 +61,16 @@ def regime_for(config: SweepConfig) -> Regime:
     return regime_for_dataset(config.train.dataset)
 
 
-def check_out_dir(out: str | Path) -> Path:
-    """``out`` as an absolute path, after checking that it is (or can be created as) a
-    writable folder; nothing is created. DesignSpaceError otherwise."""
-    path = Path(out).expanduser().resolve()
-    if path.exists() and not path.is_dir():
-        raise DesignSpaceError(f"--out {path} is a file; give a folder")
-    ancestor = path
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise DesignSpaceError(
-            f"--out {path} cannot be created: {ancestor} is a file, not a folder"
-        )
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise DesignSpaceError(
-            f"--out {path} cannot be created or written: no write permission on {ancestor}"
-        )
-    return path
+def check_out_dir(
+    out: str | Path, inputs: Sequence[str | Path] = (), kind: str = outputs.SWEEP
+) -> Path:
+    """``out`` as an absolute path, after checking that a sweep (or, with ``kind``, another
+    folder output) may write there: new, empty, or a folder designspace wrote for ``kind``
+    (:func:`designspace.formats.outputs.check_out_dir`), neither one of ``inputs`` nor
+    holding one, not inside a results data set; nothing is created. DesignSpaceError
+    otherwise."""
+    outputs.check_out_dir(out, kind, inputs=inputs)
+    return Path(out).expanduser().resolve()
 
 
 # --------------------------------------------------------------------------- plan

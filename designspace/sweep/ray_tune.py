@@ -23,9 +23,11 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -42,6 +44,9 @@ _TUNE_ENV = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
     # Experiment state is only for Tune's own restore, which is not used.
     "TUNE_GLOBAL_CHECKPOINT_S": "600",
+    # Ctrl-C stops the sweep like SIGTERM (KeyboardInterrupt, exit code 130), not Tune's
+    # graceful end of the run, which returned as if the sweep had merely been cut short.
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
 _TUNE_QUIET_ENV = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_PRINT_ALL_TRIAL_ERRORS": "0"}
 _QUIET_LOGGERS = ("ray", "ray.tune", "ray.train", "ray.air", "ray.data")
@@ -254,6 +259,29 @@ def _start_watchdog() -> subprocess.Popen | None:
         return None
 
 
+@contextlib.contextmanager
+def _keep_stop_handlers() -> Iterator[None]:
+    """Keep the SIGINT and SIGTERM handlers that the caller chose (the command line's, which
+    stop a sweep cleanly with exit code 130 or 143) across ``ray.init``, which installs its
+    own SIGTERM handler (an exit with code 15; one that fires during ``ray.init`` is handed to
+    the caller's handler). A default handler is left to Ray's."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except SystemExit as exc:  # SIGTERM reached Ray's handler while ray.init ran
+        chosen = saved[signal.SIGTERM]
+        if exc.code == signal.SIGTERM and callable(chosen):
+            chosen(signal.SIGTERM, None)  # the caller's reaction (the command line's: raise)
+        raise
+    finally:
+        for s, handler in saved.items():
+            if callable(handler) and handler is not signal.default_int_handler:
+                signal.signal(s, handler)
+
+
 def _start_local_ray(placement: Placement, level: int) -> None:
     """``ray.init`` of a local, loopback-only Ray."""
     from ray._private import ray_constants
@@ -261,7 +289,7 @@ def _start_local_ray(placement: Placement, level: int) -> None:
     saved = ray_constants.ENABLE_RAY_CLUSTER
     ray_constants.ENABLE_RAY_CLUSTER = False  # node address 127.0.0.1 (this process)
     try:
-        with _environment(_LOOPBACK_ENV):  # ... and in the processes Ray starts
+        with _environment(_LOOPBACK_ENV), _keep_stop_handlers():  # ... and in Ray's processes
             ray.init(
                 include_dashboard=False,
                 object_store_memory=(
@@ -296,7 +324,8 @@ def ray_connection(placement: Placement) -> Iterator[dict[str, float]]:
             )
     elif address is not None:  # reachable: checked by the executor's probe
         try:
-            ray.init(address=address, log_to_driver=placement.verbose, logging_level=level)
+            with _keep_stop_handlers():
+                ray.init(address=address, log_to_driver=placement.verbose, logging_level=level)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DesignSpaceError(f"cannot join the Ray cluster at {address}: {first}") from None
@@ -305,6 +334,11 @@ def ray_connection(placement: Placement) -> Iterator[dict[str, float]]:
         watchdog = _start_watchdog()
         try:
             _start_local_ray(placement, level)
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM while Ray starts: the driver is ending; its watchdog stays to
+            # end the Ray processes already started (ray.shutdown() of a half-done ray.init
+            # can crash the process).
+            raise
         except BaseException:
             _stop(watchdog)
             raise

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +98,13 @@ def check_data(train: TrainConfig) -> None:
     load_data(dataclasses.replace(train.data, resize=None))
 
 
+def sweep_inputs(samples: str | None, spaces: Sequence[Any]) -> list[str]:
+    """The files a sweep reads that its output folder must neither be nor hold: the samples
+    table and the space files (built-in space names are not files)."""
+    named = [s for s in spaces if isinstance(s, (str, Path)) and Path(s).is_file()]
+    return [str(p) for p in ([samples] if samples else []) + named]
+
+
 def _schema_for(plan: pd.DataFrame) -> Any:
     from designspace.training.train import TrainResult
     from designspace.training.trainconfig import TrainConfig
@@ -139,7 +146,7 @@ def run_sweep(
     such as a study; ``say`` receives the lock's one-line notices (default: stderr).
     """
     placement = placement or Placement()
-    out = check_out_dir(out)
+    out = check_out_dir(out, inputs=sweep_inputs(config.samples, config.spaces))
     plan = plan_sweep(config)
     check_subsets(config.train.data)
     when = deadline_time(deadline)
