@@ -217,3 +217,27 @@ def test_every_committed_output_folder_is_recognised(folder, kind):
     path = ROOT / "results" / folder
     assert outputs.ownership(path, kind) is not None  # read only: nothing is written here
     assert outputs.check_out_dir(path, kind) == path
+
+
+def test_only_figures_designspace_drew_are_replaced(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from designspace.formats.outputs import FIGURE, check_out_file, written_by_designspace
+    from designspace.reporting.plots import new_figure, save
+
+    for ext in ("png", "svg", "pdf"):
+        fig, ax = new_figure()
+        ax.plot([0, 1])
+        ours = save(fig, tmp_path / f"ours.{ext}")
+        plt.figure()
+        plt.plot([0, 1])
+        plt.savefig(tmp_path / f"theirs.{ext}")  # matplotlib, but not designspace
+        plt.close("all")
+        assert written_by_designspace(ours, FIGURE)
+        assert not written_by_designspace(tmp_path / f"theirs.{ext}", FIGURE)
+        assert check_out_file(ours, FIGURE, (f".{ext}",)) == ours.resolve()
+        with pytest.raises(DesignSpaceError, match="is not a figure designspace wrote"):
+            check_out_file(tmp_path / f"theirs.{ext}", FIGURE, (f".{ext}",))

@@ -32,6 +32,8 @@ from designspace.errors import DesignSpaceError
 from designspace.version import __version__
 
 OUTPUTS_NAME = ".designspace-outputs.json"
+# what designspace.reporting.plots.save writes into every figure's metadata
+FIGURE_MARK = f"designspace {__version__}"
 OUTPUTS_FORMAT = "designspace-outputs/1"
 SWEEP_MANIFEST = "sweep.json"  # designspace.formats.results.MANIFEST_NAME
 DATA_DIRNAME = "results"  # designspace.formats.results.DATA_DIRNAME
@@ -333,21 +335,21 @@ _TABLE_COLUMNS = ("space", "sample_index", "arch_id")
 
 def written_by_designspace(path: Path, kind: str) -> bool:
     """Whether the file ``path`` is a ``kind`` output designspace wrote, from its metadata:
-    a figure by the matplotlib marks designspace's plots carry (PNG ``Software`` text chunk,
-    SVG ``dc:creator`` metadata, PDF ``Producer``), a table by its columns (a
+    a figure by the mark designspace's plots carry (:data:`FIGURE_MARK` in the PNG
+    ``Software`` text chunk, the SVG ``Creator`` and the PDF ``Creator``), a table by its columns (a
     samples or results table has ``space``, ``sample_index`` and ``arch_id``). Reads at most a
     few KiB (a parquet footer for a parquet table)."""
     try:
         suffix = path.suffix.lower()
         if kind == FIGURE:
             head = _head(path, 64 << 10)
+            mark = FIGURE_MARK.split()[0].encode()  # any version of designspace
             if suffix == ".png":
-                return head.startswith(b"\x89PNG\r\n\x1a\n") and b"Software\x00Matplotlib" in head
+                return head.startswith(b"\x89PNG\r\n\x1a\n") and b"Software\x00" + mark in head
             if suffix == ".svg":
-                return b"<svg" in head and b"<dc:title>Matplotlib v" in head
+                return b"<svg" in head and b"<dc:title>" + mark in head
             if suffix == ".pdf":
-                tail = _tail(path, 64 << 10)
-                return head.startswith(b"%PDF") and b"Matplotlib" in head + tail
+                return head.startswith(b"%PDF") and mark in head + _tail(path, 64 << 10)
             return False
         if kind == TABLE:
             return set(_TABLE_COLUMNS) <= set(_table_columns(path, suffix))

@@ -609,6 +609,19 @@ def save(fig: Figure | Axes, path: str | Path, dpi: int = 120) -> Path:
         )
     fig = getattr(fig, "figure", fig)
     path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = {"Creator": None, "CreationDate": None} if fmt == "pdf" else None
-    fig.savefig(path, dpi=dpi, format=fmt, metadata=metadata)
+    fig.savefig(path, dpi=dpi, format=fmt, metadata=figure_metadata(fmt))
     return path
+
+
+def figure_metadata(fmt: str) -> dict[str, str | None]:
+    """The mark every figure designspace writes carries (PNG ``Software``, SVG and PDF
+    ``Creator``: "designspace <version>"), so that ``plot -o`` replaces only figures it wrote
+    (:func:`designspace.formats.outputs.written_by_designspace`); PDFs carry no date, so the
+    same figure gives the same file."""
+    from designspace.formats.outputs import FIGURE_MARK
+
+    if fmt == "png":
+        return {"Software": FIGURE_MARK}
+    if fmt == "pdf":
+        return {"Creator": FIGURE_MARK, "CreationDate": None}
+    return {"Creator": FIGURE_MARK}
