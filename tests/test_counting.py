@@ -4,7 +4,7 @@ Three independent counts of the same networks: the analytic walk (designspace.co
 fvcore tracing of the built PyTorch model (designspace.training.counting.count_fvcore) and torch's
 FlopCounterMode. fvcore's cost is TorchScript tracing (several ms per block), not arithmetic,
 so resolutions are small except for the worked examples and torch runs one thread: the counts
-need no compute, and two threads on a busy 2-core machine are many times slower. The 1200
+need no compute, and two threads on a busy 2-core machine are many times slower. The 720
 sampled models are counted by one worker process per core.
 """
 
@@ -36,7 +36,7 @@ from designspace.training.counting import (
 )
 from designspace.training.models import build_model
 
-SAMPLES_PER_SPACE = 100
+SAMPLES_PER_SPACE = 60  # x 12 spaces = 720 models (100 each took 140 s of the suite)
 FULL_DEPTH = 6  # samples per space also counted at full depth (see the sampled test)
 # Sampled models are counted at several sizes, odd ones included, so every stride-2 rounding
 # (h' = (h - 1) // 2 + 1) is exercised; all are small to keep tracing cheap.
@@ -121,8 +121,9 @@ def truncated(arch: Architecture, max_depth: int = 2) -> Architecture:
 
 @pytest.mark.parametrize("space", list_spaces())
 def test_sampled_models_analytic_equals_fvcore(space, fvcore_counts):
-    """100 samples of every space. fvcore's cost is TorchScript tracing, linear in the number
-    of blocks (not in resolution), and all blocks of a stage after the first are identical:
+    """SAMPLES_PER_SPACE samples of every space. fvcore's cost is TorchScript tracing, linear in
+    the number of blocks (not in resolution), and all blocks of a stage after the first are
+    identical:
     so every sample is counted with each stage cut to 2 blocks (its first block, with the
     stride and the projection, and one repeated block, at every width, b, g and resolution the
     sample has), and the first FULL_DEPTH samples of each space at their full depth, which

@@ -109,8 +109,14 @@ def test_what_a_folder_is(tmp_path):
 
 
 def test_the_committed_studies_are_adopted(tmp_path):
+    # the committed analysis carries its manifest since it was regenerated ...
+    committed = outputs.ownership(STUDY / "analysis", outputs.ANALYSIS)
+    assert committed is not None and committed.kind == "manifest"
+    assert committed.command == "analyze" and "summary.csv" in committed.files
+    # ... and an analysis an earlier version wrote (the same folder without it) is adopted
     copy = tmp_path / "study"
     shutil.copytree(STUDY, copy)
+    (copy / "analysis" / outputs.OUTPUTS_NAME).unlink()
     assert outputs.check_out_dir(copy, outputs.SWEEP) == copy
     owner = outputs.ownership(copy / "analysis", outputs.ANALYSIS)
     assert owner is not None and owner.kind == outputs.ANALYSIS
