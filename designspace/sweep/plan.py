@@ -187,14 +187,6 @@ def _plan_digest(plan: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
-def _file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def plan_records(plan: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The plan's rows as plain dicts (None for missing values), keyed by :func:`model_key`."""
     records = {}
@@ -226,7 +218,9 @@ def build_manifest(config: SweepConfig, plan: pd.DataFrame, name: str) -> dict[s
         "seed": config.seed if config.samples is None else None,
         "regime": json.loads(json.dumps(regime)),  # tuples -> lists, as read back from JSON
         "samples": str(config.samples) if config.samples is not None else None,
-        "samples_sha256": _file_digest(config.samples) if config.samples is not None else None,
+        "samples_sha256": outputs.sha256(Path(config.samples))
+        if config.samples is not None
+        else None,
         "plan_size": int(len(plan)),
         "plan_sha256": _plan_digest(plan),
         "per_space": {str(k): int(v) for k, v in plan.groupby("space").size().items()},
