@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,6 +75,31 @@ PROBE = textwrap.dedent(
     print(json.dumps({"cases": out, "ray": "ray" in sys.modules, "torch": "torch" in sys.modules}))
     """
 )
+
+
+def start_driver(args: list[str]) -> subprocess.Popen:
+    """``designspace ARGS`` as a driver process in its own session (stderr piped), so that a
+    test can signal the driver alone and kill the whole group afterwards."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "designspace", *args],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def wait_for_first_result(
+    proc: subprocess.Popen, out: Path, timeout: float, poll: float = 0.1
+) -> None:
+    """Wait until the sweep writing into ``out`` has recorded its first model (or ``timeout``
+    seconds passed); fails with the driver's stderr if it ends before."""
+    from designspace.formats import results as res
+
+    deadline = time.monotonic() + timeout
+    while not res.result_files(out / "results") and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(poll)
 
 
 def probe_refusals(cases: list[list[str]], cwd: Path | None = None) -> dict:

@@ -8,16 +8,20 @@ import ipaddress
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 import psutil
 import pytest
-from sweep_support import CLI_TINY, ENV, EXECUTORS, keys_of, run_cli
+from sweep_support import (
+    CLI_TINY,
+    EXECUTORS,
+    keys_of,
+    run_cli,
+    start_driver,
+    wait_for_first_result,
+)
 
 from designspace.formats import results as res
 
@@ -47,18 +51,9 @@ def test_sigkilled_sweep_leaves_no_process_and_resumes_exactly_once(tmp_path, ex
     args = ["sweep", "--space", "AnyNetXA", "-n", "6", *CLI_TINY, "--max-steps", "5",
             "--out", str(out), "--no-progress", "--executor", executor]  # fmt: skip
     scratch_before = set(Path(tempfile.gettempdir()).glob("designspace-tune-*"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "designspace", *args],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = start_driver(args)
     try:
-        deadline = time.monotonic() + 200
-        while not res.result_files(out / "results") and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            time.sleep(0.1)
+        wait_for_first_result(proc, out, timeout=200)
         family = psutil.Process(proc.pid).children(recursive=True)
         listening = _listening(family)
         os.kill(proc.pid, signal.SIGKILL)  # the driver only, mid-sweep

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pandas as pd
-from sweep_support import CLI_TINY, ENV, keys_of, run_cli
+from sweep_support import CLI_TINY, keys_of, run_cli, start_driver, wait_for_first_result
 
 from designspace.formats import results as res
 
@@ -24,18 +21,9 @@ def test_sigterm_mid_sweep_exits_143_leaves_nothing_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", "--space", "AnyNetXA", "-n", "4", *CLI_TINY, "--max-steps", "5",
             "--out", str(out), "--no-progress", "--executor", "local"]  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "designspace", *args],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = start_driver(args)
     try:
-        deadline = time.monotonic() + 120
-        while not res.result_files(out / "results") and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            time.sleep(0.05)
+        wait_for_first_result(proc, out, timeout=120, poll=0.05)
         os.kill(proc.pid, signal.SIGTERM)  # the driver only, mid-sweep
         code = proc.wait(timeout=60)
         err = proc.stderr.read().decode()
