@@ -113,6 +113,12 @@ def run(args: argparse.Namespace) -> int:
         budget = parse_duration(study.budget)
     study = dataclasses.replace(study, budget=None)  # decided here: --budget, else the file's
     placement_from_args(args, **study.placement)  # checks the options
+    from designspace.core.memory import check_training_memory
+    from designspace.core.regimes import get_regime
+
+    train = study.train_config()  # [train] batch_size: a lower bound from the regime's stem
+    check_training_memory(train.data, train.batch_size, regime=get_regime(study.regime),
+                          flag="[train] batch_size")  # fmt: skip
     check_out_dir(args.out or study.out, inputs=[] if args.file == "demo" else [args.file])
     overrides = placement_values(args)
     n = args.n or study.n

@@ -206,6 +206,7 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
     """The sweep's configuration, placement and output folder from ``args``; DesignSpaceError
     on bad input. Imports neither torch nor ray, creates nothing."""
     from designspace.commands.common import regime_from_args
+    from designspace.core.regimes import get_regime
     from designspace.errors import DesignSpaceError
     from designspace.sweep.config import SweepConfig
     from designspace.sweep.plan import check_out_dir
@@ -230,6 +231,11 @@ def check_args(args: argparse.Namespace):  # -> tuple[SweepConfig, Placement, Pa
         regime=regime, samples=args.samples, train=train, max_failures=args.max_failures,
         name=args.name,
     )  # fmt: skip
+    from designspace.core.memory import check_training_memory
+
+    # before anything is sampled: a lower bound from the regime's stem (samples: the input)
+    stem = None if args.samples else regime or get_regime(_dataset_regime(train.dataset))
+    check_training_memory(train.data, train.batch_size, regime=stem)
     return config, placement, out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--save",
         default=None,
         metavar="PATH",
-        help="write a checkpoint (weights, architecture, settings, metrics); read it "
-        "with designspace.training.train.load_checkpoint",
+        help="write a checkpoint (weights, architecture, settings, metrics) to a new "
+        ".pt/.pth/.ckpt file, or replace one designspace wrote (atomically; any other existing "
+        "file is refused); read it with designspace.training.train.load_checkpoint",
     )
     r.add_argument(
         "--retarget",
@@ -97,8 +99,11 @@ def check_args(args: argparse.Namespace) -> tuple[Architecture, TrainConfig]:
             )
         if change:
             print(f"retargeted: {change}", file=sys.stderr)
+    from designspace.core.memory import check_training_memory
+
+    check_training_memory(config.data, config.batch_size, arch=arch)
     if args.save is not None:
-        _check_save_path(Path(args.save))
+        check_save_path(args)
     return arch, config
 
 
@@ -124,16 +129,23 @@ def retargeting(arch: Architecture, resolution: int, config: TrainConfig) -> str
     )
 
 
-def _check_save_path(path: Path) -> None:
+def check_save_path(args: argparse.Namespace) -> Path:
+    """The checkpoint path of ``--save`` after the ownership rule of single-file outputs
+    (:func:`designspace.formats.outputs.check_out_file`): a new ``.pt``/``.pth``/``.ckpt``
+    path, or a checkpoint designspace wrote (recognised by its first bytes, never unpickled);
+    not a user's file, a folder, an input (the architecture file, the ``--from`` table) nor a
+    path inside a results data set. Creates nothing."""
     from designspace.errors import DesignSpaceError
+    from designspace.formats import outputs
 
-    if path.is_dir():
-        raise DesignSpaceError(f"--save {path} is a folder; name a file, e.g. {path / 'model.pt'}")
-    for parent in path.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise DesignSpaceError(f"--save {path}: {parent} is a file, not a folder")
-            break
+    raw = args.save
+    if str(raw).strip() and Path(raw).is_dir():
+        example = Path(raw) / "model.pt"
+        raise DesignSpaceError(f"--save {raw} is a folder; name a file, e.g. {example}")
+    inputs = [p for p in (args.arch, args.from_file) if p and os.path.lexists(p)]
+    return outputs.check_out_file(
+        raw, outputs.CHECKPOINT, outputs.CHECKPOINT_SUFFIXES, inputs=inputs, flag="--save"
+    )
 
 
 def _clean(value: Any) -> Any:

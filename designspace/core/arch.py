@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from designspace.core.blocks import block_names, get_block
+from designspace.core.reading import SMALL_LIMIT, parse_json
 from designspace.errors import DesignSpaceError
 
 STEMS = ("simple", "small")
@@ -39,6 +40,7 @@ MAX_DEPTH = 1024  # blocks per stage
 MAX_CHANNELS = 65536  # any width: stage, inner (bottleneck), stem, input channels
 MAX_CLASSES = 1_000_000
 MAX_STRIDE = 64
+_CELL_LIMIT = 4096  # characters of a per-stage list cell read from a CSV ("[1, 2, 4, 8]")
 
 
 def _is_int(value: Any) -> bool:
@@ -247,16 +249,21 @@ class Architecture:
 
     @classmethod
     def from_json(cls, text: str) -> Architecture:
-        """Parse JSON text written by :meth:`to_json`."""
+        """Parse JSON text written by :meth:`to_json` (a string, not a file: files are read by
+        :func:`designspace.formats.archfile.read_architecture`), through
+        :func:`designspace.core.reading.parse_json`: bounded size and nesting, no number that
+        overflows (``NaN`` is parsed, and refused by the field it is in, naming the field);
+        DesignSpaceError otherwise."""
         if not isinstance(text, (str, bytes, bytearray)):
             raise DesignSpaceError(
                 f"an architecture must be JSON text, got {type(text).__name__} {text!r:.40}"
             )
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise DesignSpaceError(f"architecture is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        if len(text) > SMALL_LIMIT:
+            raise DesignSpaceError(
+                f"architecture JSON of {len(text):,} characters is over the {SMALL_LIMIT:,} "
+                f"an architecture can need; is it the right text?"
+            )
+        return cls.from_dict(parse_json(text, "architecture", allow_nan=True))
 
     def to_row(self) -> dict[str, Any]:
         """One flat record: per-stage lists plus flat columns d1.., w1.., b1.., g1...
@@ -331,7 +338,9 @@ class Architecture:
 def _cell_list(value: Any) -> list:
     """A per-stage list from a table cell: a list or array, or its JSON text (from a CSV)."""
     if isinstance(value, str):
-        value = json.loads(value)
+        if len(value) > _CELL_LIMIT:
+            raise ValueError(f"a list cell of {len(value):,} characters is too long")
+        value = parse_json(value, "a per-stage list cell", max_depth=2)
     if value is None or isinstance(value, (int, float, dict)):
         raise TypeError(f"expected a list, got {value!r:.40}")
     return list(value)

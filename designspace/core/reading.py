@@ -1,7 +1,8 @@
 """Bounded, typed reads of the files a user hands designspace: one place, one set of refusals.
 
-Every text or JSON file designspace reads (space files, study files, architecture JSON, NDS
-JSON, CSV / JSONL tables) goes through this module, which promises:
+Every file designspace reads (space files, study files, architecture JSON, NDS JSON, CSV /
+JSONL tables, lock files, checkpoints, the head of an output it may replace) goes through this
+module; ``tests/test_reading_sites.py`` lists the few reads that stay raw, and why. It promises:
 
 * **a regular file**: the path (a symbolic link is followed) must name a regular file; a FIFO,
   a device such as ``/dev/zero`` or a folder is refused before anything is read, and the file is
@@ -20,6 +21,11 @@ JSON, CSV / JSONL tables) goes through this module, which promises:
 * **strict YAML**: a repeated key in a mapping and any tag outside YAML's safe set (such as
   ``!!python/object``) are refused in one line that names the line of the file.
 
+Besides whole files (:func:`read_bytes`, :func:`read_text`, :func:`load_json`): a file object
+for a library that reads one (:func:`open_regular`: ``torch.load``), a bounded head or tail of
+a file of any size (:func:`read_head`, :func:`read_tail`), and the checked file list of a
+parquet data set, files or folder (:func:`check_data_set`).
+
 Every refusal is a one-line :class:`DesignSpaceError` naming the file and what to do. Pure:
 standard library (and PyYAML, imported when a YAML file is read).
 """
@@ -31,7 +37,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from designspace.errors import DesignSpaceError
 
@@ -41,14 +47,20 @@ __all__ = [
     "NDS_LIMIT",
     "SMALL_LIMIT",
     "TABLE_LIMIT",
+    "check_data_set",
     "check_regular_file",
     "decode_text",
+    "describe_mode",
+    "format_size",
     "json_depth",
     "load_json",
+    "open_regular",
     "parse_json",
     "parse_toml",
     "parse_yaml",
     "read_bytes",
+    "read_head",
+    "read_tail",
     "read_text",
 ]
 
@@ -61,6 +73,7 @@ NDS_LIMIT = 512 * MiB
 TABLE_LIMIT = 1024 * MiB
 #: Deepest JSON nesting accepted (NDS records nest about 4 levels).
 MAX_DEPTH = 64
+_NO_LIMIT = 1 << 62  # read_head / read_tail read a bounded part of a file of any size
 
 _BOMS = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
@@ -71,7 +84,7 @@ _BOMS = (
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _size(n: int) -> str:
+def format_size(n: int) -> str:
     """``n`` bytes for a message: ``1 MiB``, ``512 MiB``, ``2.5 KiB``, ``17 bytes``."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", MiB), ("KiB", 1 << 10)):
         if n >= scale:
@@ -80,7 +93,9 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _kind(mode: int) -> str:
+def describe_mode(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, for a message: ``a folder``, ``a FIFO (named
+    pipe)``, ``a device``, ``a socket`` or ``not a regular file``."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -117,14 +132,32 @@ def check_regular_file(path: str | Path, what: str, limit: int) -> int:
 def _check_stat(p: Path, what: str, limit: int, st: os.stat_result) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise DesignSpaceError(
-            f"cannot read {what} {p}: it is {_kind(st.st_mode)}, not a regular file; name a "
-            f"file on disk"
+            f"cannot read {what} {p}: it is {describe_mode(st.st_mode)}, not a regular file; "
+            f"name a file on disk"
         )
     if st.st_size > limit:
         raise DesignSpaceError(
-            f"cannot read {what} {p}: it is {_size(st.st_size)}, over the {_size(limit)} limit "
-            f"for {what}s; check that it is the right file"
+            f"cannot read {what} {p}: it is {format_size(st.st_size)}, over the "
+            f"{format_size(limit)} limit for {what}s; check that it is the right file"
         )
+
+
+def _open_checked(p: Path, what: str, limit: int | None) -> int:
+    """An open read-only descriptor of the regular file ``p`` (of at most ``limit`` bytes
+    unless None), opened without blocking and checked again on the descriptor."""
+    bound = _NO_LIMIT if limit is None else limit
+    check_regular_file(p, what, bound)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as exc:
+        raise _os_error(p, what, exc) from None
+    try:
+        _check_stat(p, what, bound, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
@@ -134,14 +167,8 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     swapped for a FIFO or a device between the check and the open cannot hang the read.
     """
     p = Path(path)
-    check_regular_file(p, what, limit)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = _open_checked(p, what, limit)
     try:
-        fd = os.open(p, flags)
-    except OSError as exc:
-        raise _os_error(p, what, exc) from None
-    try:
-        _check_stat(p, what, limit, os.fstat(fd))
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -152,14 +179,88 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
             total += len(chunk)
             if total > limit:  # the file grew after the check
                 raise DesignSpaceError(
-                    f"cannot read {what} {p}: it is over the {_size(limit)} limit for {what}s; "
-                    f"check that it is the right file"
+                    f"cannot read {what} {p}: it is over the {format_size(limit)} limit for "
+                    f"{what}s; check that it is the right file"
                 )
     except OSError as exc:
         raise _os_error(p, what, exc) from None
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def open_regular(path: str | Path, what: str, limit: int | None) -> BinaryIO:
+    """The regular file ``path`` of at most ``limit`` bytes, open for binary reading (the
+    caller closes it; use it in a ``with``), for a library that reads from a file object
+    (``torch.load``, pyarrow) or a reader that streams it in blocks (``limit`` None: any size).
+    The same checks as :func:`read_bytes`, nothing read yet."""
+    p = Path(path)
+    fd = _open_checked(p, what, limit)
+    try:
+        os.set_blocking(fd, True)  # a regular file: the flag only guarded the open
+        return os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(p, what, exc) from None
+
+
+def read_head(path: str | Path, what: str, n: int) -> bytes:
+    """At most the first ``n`` bytes of the regular file ``path``, whatever its size (to
+    recognise a file by its header); refusals as :func:`read_bytes` except the size limit."""
+    return _read_part(Path(path), what, n, from_end=False)
+
+
+def read_tail(path: str | Path, what: str, n: int) -> bytes:
+    """At most the last ``n`` bytes of the regular file ``path``, whatever its size (the end
+    of a log, a PDF trailer); refusals as :func:`read_bytes` except the size limit."""
+    return _read_part(Path(path), what, n, from_end=True)
+
+
+def _read_part(p: Path, what: str, n: int, from_end: bool) -> bytes:
+    fd = _open_checked(p, what, None)
+    try:
+        start = max(0, os.fstat(fd).st_size - n) if from_end else 0
+        chunks: list[bytes] = []
+        total = 0
+        while total < n:
+            chunk = os.pread(fd, min(1 << 22, n - total), start + total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise _os_error(p, what, exc) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def check_data_set(path: str | Path, what: str, limit: int) -> list[Path]:
+    """The files a parquet reader (pyarrow) would read at ``path``, after checking them: the
+    file itself, or every file below the folder whose name does not start with ``.`` or
+    ``_`` (pyarrow's own discovery), sorted. Each must be a regular file (a link is followed;
+    a FIFO or a device is refused, it would hang the reader) and together they must be at
+    most ``limit`` bytes; DesignSpaceError naming ``what`` otherwise. Nothing is opened."""
+    p = Path(path)
+    if not p.is_dir():
+        check_regular_file(p, what, limit)
+        return [p]
+    files: list[Path] = []
+    total = 0
+    for root, dirs, names in os.walk(p):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.startswith((".", "_")):
+                continue
+            f = Path(root) / name
+            total += check_regular_file(f, what, limit)
+            if total > limit:
+                raise DesignSpaceError(
+                    f"cannot read {what} {p}: its files are over the {format_size(limit)} limit "
+                    f"for {what}s together; check that it is the right folder"
+                )
+            files.append(f)
+    return files
 
 
 def decode_text(data: bytes, where: str) -> str:

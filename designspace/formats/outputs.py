@@ -6,14 +6,17 @@ and the command), or a folder written by an earlier version, recognised by its l
 adopted: a sweep or study folder (``sweep.json``), an analysis folder (``report.md`` whose first
 line is ``# Design-space analysis:``), an NDS import folder (``results/`` of parquet files, no
 ``sweep.json``), a replicate folder (``seed-<s>/`` sweep folders). A single file (``sample -o``,
-``plot -o``) may be a new path or a file of the same kind that designspace wrote
-(:func:`check_out_file`). Refused, before anything is created: an empty name, an output that is
+``plot -o``, ``train --save``) may be a new path or a file of the same kind that designspace
+wrote (:func:`check_out_file`; a checkpoint by the mark in its first bytes,
+:func:`is_checkpoint`). Refused, before anything is created: an empty name, an output that is
 or contains an input, one inside a results data set (a ``results/`` folder of parquet files),
 an existing non-empty folder it does not own.
 
 Replacing a folder's files (:func:`publish`) moves the new files in one by one (each atomic),
 then removes only the files of the old manifest whose hashes still match: a file the user
-changed or added is kept, and named. Pure: the standard library only.
+changed or added is kept, and named. Every file it reads (a manifest, the head of a file it
+may replace) is read through :mod:`designspace.core.reading`. Pure: the standard library and
+the core (pyarrow only to read a parquet table's columns).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import json
 import os
 import re
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from designspace.core import reading
 from designspace.errors import DesignSpaceError
 from designspace.version import __version__
 
@@ -52,6 +57,13 @@ REPLICATE = "replicate"
 # Single-file kinds.
 FIGURE = "figure"
 TABLE = "table"
+CHECKPOINT = "checkpoint"
+#: The start of the ``format`` every designspace checkpoint carries
+#: (:data:`designspace.training.checkpoint.FORMAT`, ``designspace-checkpoint-<n>``).
+CHECKPOINT_MARK = "designspace-checkpoint-"
+#: The names ``train --save`` accepts.
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+_MANIFEST_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -73,9 +85,10 @@ class Ownership:
 
 
 def sha256(path: Path) -> str:
-    """Hex sha256 of the file at ``path``."""
+    """Hex sha256 of the regular file at ``path`` (read in 1 MiB blocks, any size; a FIFO or a
+    device is refused by :func:`designspace.core.reading.open_regular`)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with reading.open_regular(path, "file", None) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -89,12 +102,12 @@ def read_outputs_manifest(folder: Path) -> dict | None:
     """The outputs manifest of ``folder`` (None when it has none); DesignSpaceError when the
     file is there but is not one designspace wrote."""
     p = folder / OUTPUTS_NAME
-    if not p.is_file():
+    if not os.path.lexists(p):
         return None
     try:
-        if p.stat().st_size > 16 << 20:
-            raise ValueError("too large")
-        data = json.loads(p.read_text(encoding="utf-8"))
+        if p.is_symlink():
+            raise ValueError("a link")
+        data = reading.load_json(p, "outputs manifest", _MANIFEST_LIMIT)
         files = data["files"]
         if data.get("format") != OUTPUTS_FORMAT or not isinstance(files, dict):
             raise ValueError("not an outputs manifest")
@@ -153,10 +166,10 @@ def _legacy_analysis(folder: Path) -> frozenset[str] | None:
     if not report.is_file():
         return None
     try:
-        with open(report, encoding="utf-8") as fh:
-            if not fh.readline(4096).startswith(ANALYSIS_TITLE):
-                return None
-    except (OSError, UnicodeDecodeError):
+        head = reading.read_head(report, "report", len(ANALYSIS_TITLE.encode()))
+    except DesignSpaceError:
+        return None
+    if head != ANALYSIS_TITLE.encode():
         return None
     return frozenset(
         p.name
@@ -310,9 +323,10 @@ def check_out_file(
     flag: str = "-o",
 ) -> Path:
     """``raw`` as an absolute file path after checking that a command may write a ``kind``
-    (:data:`FIGURE` or :data:`TABLE`) file there: a new path, or an existing file of that kind
-    that designspace wrote (:func:`written_by_designspace`); creates nothing. ``suffixes``:
-    the accepted extensions with their dot, lower case. DesignSpaceError otherwise."""
+    (:data:`FIGURE`, :data:`TABLE` or :data:`CHECKPOINT`) file there: a new path, or an
+    existing file of that kind that designspace wrote (:func:`written_by_designspace`);
+    creates nothing. ``suffixes``: the accepted extensions with their dot, lower case.
+    DesignSpaceError otherwise."""
     out = _check_common(raw, flag, inputs, "file")
     allowed = tuple(suffixes)
     if out.suffix.lower() not in allowed:
@@ -337,10 +351,13 @@ def written_by_designspace(path: Path, kind: str) -> bool:
     """Whether the file ``path`` is a ``kind`` output designspace wrote, from its metadata:
     a figure by the mark designspace's plots carry (:data:`FIGURE_MARK` in the PNG
     ``Software`` text chunk, the SVG ``Creator`` and the PDF ``Creator``), a table by its columns (a
-    samples or results table has ``space``, ``sample_index`` and ``arch_id``). Reads at most a
-    few KiB (a parquet footer for a parquet table)."""
+    samples or results table has ``space``, ``sample_index`` and ``arch_id``), a checkpoint by
+    its ``format`` (:func:`is_checkpoint`). Reads at most a few KiB (a parquet footer for a
+    parquet table, the head of a checkpoint; nothing is unpickled)."""
     try:
         suffix = path.suffix.lower()
+        if kind == CHECKPOINT:
+            return is_checkpoint(_head(path, 64 << 10))
         if kind == FIGURE:
             head = _head(path, 64 << 10)
             mark = FIGURE_MARK.split()[0].encode()  # any version of designspace
@@ -358,15 +375,41 @@ def written_by_designspace(path: Path, kind: str) -> bool:
     return False
 
 
+# A zip archive's first local file header: signature, 22 bytes of fields (compression at
+# offset 8), then the lengths of the name and of the extra field.
+_ZIP_HEADER = struct.Struct("<4s4xH16xHH")
+_CHECKPOINT_FORMAT = re.compile(
+    rb"format.{1,12}?" + re.escape(CHECKPOINT_MARK.encode()) + rb"\d+", re.DOTALL
+)
+
+
+def is_checkpoint(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a file, 64 KiB are plenty) starts a checkpoint
+    designspace wrote: ``torch.save``'s zip archive whose first member is its pickle
+    ``.../data.pkl``, stored uncompressed, opening the payload dict whose first key
+    ``format`` is ``designspace-checkpoint-<n>``. Looks at the bytes only (a pickle is never
+    run); a user's own ``torch.save`` file lacks the mark."""
+    if len(head) < _ZIP_HEADER.size:
+        return False
+    signature, compression, name_len, extra_len = _ZIP_HEADER.unpack_from(head)
+    if signature != b"PK\x03\x04" or compression != 0:
+        return False
+    name = head[_ZIP_HEADER.size : _ZIP_HEADER.size + name_len]
+    start = _ZIP_HEADER.size + name_len + extra_len
+    pickle_head = head[start : start + 256]
+    return (
+        name.endswith(b"/data.pkl")
+        and pickle_head.startswith(b"\x80")  # a pickle's PROTO opcode
+        and _CHECKPOINT_FORMAT.search(pickle_head) is not None
+    )
+
+
 def _head(path: Path, n: int) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(n)
+    return reading.read_head(path, "output", n)
 
 
 def _tail(path: Path, n: int) -> bytes:
-    with open(path, "rb") as fh:
-        fh.seek(max(0, path.stat().st_size - n))
-        return fh.read(n)
+    return reading.read_tail(path, "output", n)
 
 
 def _table_columns(path: Path, suffix: str) -> list[str]:
@@ -374,14 +417,15 @@ def _table_columns(path: Path, suffix: str) -> list[str]:
         first = _head(path, 64 << 10).split(b"\n", 1)[0].decode("utf-8")
         return [c.strip() for c in first.split(",")]
     if suffix == ".jsonl":
-        first = _head(path, 1 << 20).split(b"\n", 1)[0].decode("utf-8")
-        row = json.loads(first)
+        first = _head(path, 1 << 20).split(b"\n", 1)[0]
+        row = reading.parse_json(first, f"table {path}")
         return list(row) if isinstance(row, dict) else []
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names)
+            with reading.open_regular(path, "table", None) as fh:
+                return list(pq.read_schema(fh).names)  # the footer only
         except Exception:  # noqa: BLE001 - any unreadable file is "not ours"
             return []
     return []

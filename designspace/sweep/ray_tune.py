@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from designspace.core import reading
 from designspace.errors import DesignSpaceError
 from designspace.sweep.config import Placement
 from designspace.sweep.executor import Job, Recorder
@@ -141,6 +142,9 @@ class _DeadlineStopper(tune.Stopper):
 
 # --------------------------------------------------------------------------- recording
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Tune appends each failure of a trial to its error file; the last one is at the end.
+_ERROR_TAIL = 1 << 20
+_PAYLOAD_LIMIT = 16 << 20  # a trial's metrics: a few KiB of JSON
 
 
 def _error_text(trial: Any) -> str:
@@ -149,14 +153,30 @@ def _error_text(trial: Any) -> str:
     text = ""
     path = getattr(trial, "error_file", None)
     if path and os.path.exists(path):
-        with open(path, errors="replace") as fh:
-            text = _ANSI.sub("", fh.read())
+        with contextlib.suppress(DesignSpaceError):  # unreadable: "no error message" below
+            tail = reading.read_tail(path, "trial error file", _ERROR_TAIL)
+            text = _ANSI.sub("", tail.decode("utf-8", errors="replace"))
     block = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1] if text else ""
     lines = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
     top = [ln for ln in lines if not ln[0].isspace()]
     if not top:
         return "the trial failed (no error message was recorded)"
     return top[-1][:2000]
+
+
+def _metrics(payload: Any, key: str) -> dict[str, Any]:
+    """The metrics a trial reported (JSON text written by :func:`_run_trial`), parsed with
+    :func:`designspace.core.reading.parse_json` (bounded nesting and size; NaN allowed: a
+    diverged run's losses); a payload that is not such an object is a failed trial."""
+    try:
+        if not isinstance(payload, str) or len(payload) > _PAYLOAD_LIMIT:
+            raise DesignSpaceError("not JSON text of at most 16 MiB")
+        metrics = reading.parse_json(payload, f"the metrics of trial {key}", allow_nan=True)
+        if not isinstance(metrics, dict):
+            raise DesignSpaceError("not a JSON object")
+    except DesignSpaceError as exc:
+        return {"status": "failed", "error": f"the trial reported unreadable metrics: {exc}"}
+    return metrics
 
 
 class _TuneRecorder(tune.Callback):
@@ -170,10 +190,9 @@ class _TuneRecorder(tune.Callback):
     def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: D102
         payload = result.get("ds_metrics")
         if payload is not None:
-            self.recorder.record(
-                trial.config["model"]["key"], json.loads(payload), result.get("ds_host"),
-                trial.num_failures + 1,
-            )  # fmt: skip
+            key = trial.config["model"]["key"]
+            self.recorder.record(key, _metrics(payload, key), result.get("ds_host"),
+                                 trial.num_failures + 1)  # fmt: skip
 
     def on_trial_error(self, iteration, trials, trial, **info):  # noqa: D102
         metrics = {"status": "failed", "error": _error_text(trial)}
