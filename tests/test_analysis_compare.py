@@ -9,6 +9,7 @@ from synthetic import make_results
 
 from designspace.analysis import area_under_edf, compare, ks_test, sample_size_sensitivity
 from designspace.analysis.compare import Normalization
+from designspace.analysis.decide import UNDECIDED
 from designspace.analysis.inference import Inference
 from designspace.errors import DesignSpaceError
 
@@ -94,7 +95,9 @@ def test_equivalence_is_claimed_only_when_shown():
     assert same["median_diff_low"] > -0.005 and same["median_diff_high"] < 0.005
 
 
-def check_pair_consistency(pairs: pd.DataFrame, alpha: float, margin: float) -> None:
+def check_pair_consistency(
+    pairs: pd.DataFrame, alpha: float, margin: float, n_boot: int = 300
+) -> None:
     """No verdict contradicts the intervals printed next to it."""
     for r in pairs.itertuples():
         beats = (r.p_a_beats_b_low, r.p_a_beats_b_high)
@@ -109,6 +112,9 @@ def check_pair_consistency(pairs: pd.DataFrame, alpha: float, margin: float) -> 
             assert beats[0] <= 0.5 <= beats[1] and diff[0] <= 0 <= diff[1], where
         elif r.verdict == "equivalent":
             assert -margin < diff[0] and diff[1] < margin and r.equivalent, where
+        elif r.verdict == UNDECIDED:
+            # undecided only once the resamples reached the cap (16 x n_boot)
+            assert r.n_boot == 16 * n_boot, where
         else:
             assert r.verdict == "inconclusive", where
 

@@ -7,6 +7,7 @@ import pytest
 from synthetic import SPACES, Truth, make_results
 
 from designspace.analysis import FitGrid, add_features, preferences
+from designspace.analysis.decide import UNDECIDED
 from designspace.analysis.preferences import centred_ranks, preference_test, top_mask
 from designspace.errors import DesignSpaceError
 
@@ -73,6 +74,8 @@ def test_preference_verdicts_agree_with_their_shift_intervals():
                 assert r.shift_high < 0 if r.direction == "lower" else r.shift_low > 0
             elif r.verdict == "not supported":
                 assert r.p_adjusted >= 0.05 and r.shift_low <= 0 <= r.shift_high
+            elif r.verdict == UNDECIDED:
+                assert r.growth == 16  # only once the permutations reached the cap
             else:
                 assert r.verdict == "inconclusive"
     assert {"supported", "not supported"} <= seen

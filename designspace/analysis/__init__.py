@@ -8,6 +8,17 @@ errors are fractions in [0, 1]; flops are multiply-adds) and returns numbers or 
 Rows whose ``status`` is not "ok" are excluded and counted. Nothing here imports torch or ray.
 """
 
+from designspace.analysis.balance import (
+    INTENDED,
+    StepBalance,
+    Stratified,
+    balance,
+    confounded_label,
+    confounders,
+    step_balance,
+    stratified_comparison,
+    structural_features,
+)
 from designspace.analysis.bootstrap import (
     GoodRange,
     best_of_subsamples,
@@ -62,6 +73,15 @@ from designspace.analysis.rules import (
 from designspace.analysis.search import expected_best, min_of_k_probabilities, search_efficiency
 
 __all__ = [
+    "INTENDED",
+    "StepBalance",
+    "Stratified",
+    "balance",
+    "confounded_label",
+    "confounders",
+    "step_balance",
+    "stratified_comparison",
+    "structural_features",
     "NESTED_STEPS",
     "NoiseFloor",
     "Step",

@@ -23,11 +23,18 @@ Definitions used throughout:
   otherwise "inconclusive" (the test and an interval disagree).
 * **effect sizes** (:mod:`.effects`): difference of medians (percentile bootstrap interval)
   and P(a beats b) (Brunner-Munzel interval), both at the adjusted level.
+* **resampling precision**: the bootstrap of a pair depends only on the seed and the pair's
+  identity (metric, plain or normalized, a, b) and is nested; its interval endpoints and TOST
+  p-value carry Monte-Carlo standard errors (``*_mcse``), and a pair whose verdict is not the
+  same within 3 of them is resampled with twice as many draws (``n_boot`` says how many were
+  used), up to 16x; then the verdict is "undecided at this resampling precision"
+  (:func:`.decide.settle`).
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -43,13 +50,15 @@ from designspace.analysis._data import (
     group_order,
     usable,
 )
-from designspace.analysis.decide import Bound, decide, inside_margin
+from designspace.analysis.balance import StepLike, step_labels
+from designspace.analysis.decide import MC, Bound, decide, inside_margin, settle
 from designspace.analysis.edf import max_common_bins, normalized_weights
 from designspace.analysis.effects import (
-    Resampled,
     Superiority,
     interval,
-    resample,
+    interval_mcse,
+    pvalue_mcse,
+    resample_keyed,
     superiority,
     tost_pvalue,
 )
@@ -132,8 +141,13 @@ class Comparison:
     descriptive), p_value and p_adjusted (Brunner-Munzel, the deciding test), verdict (a
     relative to b), median_diff (a - b) and its interval median_diff_low / _high,
     p_a_beats_b and its interval, p_equivalence (TOST, raw) and p_equivalence_adjusted,
-    equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan without ``noise``).
-    Intervals are at level 1 - ``interval_alpha``.
+    equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan without ``noise``),
+    n_boot (the bootstrap resamples this pair used) and the Monte-Carlo standard errors
+    median_diff_low_mcse, median_diff_high_mcse, p_equivalence_mcse.
+    Intervals are at level 1 - ``interval_alpha``. Both frames end with ``confounded``
+    (:func:`.balance.step_labels`) where a pair (a group and the reference, in ``table``) is
+    one of the nested ``steps`` given to :func:`compare`: "confounded by ..." or "" when
+    balanced; NaN for a pair that is no step.
     """
 
     table: pd.DataFrame
@@ -209,6 +223,10 @@ PAIR_COLUMNS = [
     "p_equivalence_adjusted",
     "equivalent",
     "diff_over_noise",
+    "n_boot",
+    "median_diff_low_mcse",
+    "median_diff_high_mcse",
+    "p_equivalence_mcse",
 ]
 
 
@@ -266,6 +284,7 @@ def compare(
     *,
     normalize: Normalization | None = None,
     inference: Inference | None = None,
+    steps: Sequence[StepLike] = (),
 ) -> Comparison:
     """Compare the ``metric`` distributions of the groups of ``by`` (default: design spaces).
 
@@ -277,7 +296,9 @@ def compare(
     ``inference.noise`` (seed-to-seed sd) adds diff_over_noise. ``inference`` defaults to
     ``Inference()``. With ``normalize`` all statistics use NDS complexity-normalized weights
     (:class:`Normalization`); models outside the common complexity range are dropped. Raises
-    DesignSpaceError with fewer than two groups.
+    DesignSpaceError with fewer than two groups. ``steps`` (e.g. ``rules.NESTED_STEPS``):
+    pairs that are one of these nested steps get the step's balance label in column
+    ``confounded`` (over the compared models, unweighted), see :class:`Comparison`.
     """
     inference = inference or Inference()
     if normalize is not None and not isinstance(normalize, Normalization):
@@ -289,12 +310,11 @@ def compare(
     reference = _reference(groups.names, by, reference)
     inside = groups.inside
     lo, hi = float(groups.values[inside].min()), float(groups.values[inside].max())
-    rng = inference.rng()
-    boots = {name: resample(*groups.part(name), inference.n_boot, rng) for name in groups.names}
     table = _group_table(groups, lo, hi, by)
-    pairs, diffs, sups = _pair_tests(groups, table, boots, inference.margin)
-    pairs, level = _decide_pairs(pairs, diffs, sups, inference)
+    pairs, sups = _pair_tests(groups, table)
+    pairs, level = _decide_pairs(pairs, groups, sups, inference, metric)
     _add_reference_columns(table, pairs, reference)
+    _add_confounded(table, pairs, u.data[inside], by, steps, reference, inference.alpha)
     return Comparison(
         table,
         pairs,
@@ -374,18 +394,14 @@ def _group_table(groups: _Groups, lo: float, hi: float, by: str) -> pd.DataFrame
     return table
 
 
-def _pair_tests(
-    groups: _Groups, table: pd.DataFrame, boots: dict[str, Resampled], margin: float
-) -> tuple[pd.DataFrame, list[np.ndarray], list[Superiority]]:
-    """The raw tests of every unordered pair (a, b): KS, Brunner-Munzel, median difference and
-    TOST; also the bootstrap median differences and the superiority results, in pair order."""
-    pair_rows, diffs, sups = [], [], []
+def _pair_tests(groups: _Groups, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Superiority]]:
+    """The raw tests of every unordered pair (a, b) that need no resampling: KS,
+    Brunner-Munzel, median difference; also the superiority results, in pair order."""
+    pair_rows, sups = [], []
     for a, b in combinations(groups.names, 2):
         (va, wa), (vb, wb) = groups.part(a), groups.part(b)
         r = ks_test(va, vb, wa, wb)
         sup = superiority(va, vb, wa, wb)
-        diff = boots[a].boot_medians() - boots[b].boot_medians()
-        diffs.append(diff)
         sups.append(sup)
         pair_rows.append(
             dict(
@@ -398,38 +414,62 @@ def _pair_tests(
                 p_value=sup.p_value,
                 median_diff=table.loc[a, "median"] - table.loc[b, "median"],
                 p_a_beats_b=sup.p_hat,
-                p_equivalence=tost_pvalue(diff, margin),
             )
         )
-    return pd.DataFrame(pair_rows), diffs, sups
+    return pd.DataFrame(pair_rows), sups
 
 
 def _decide_pairs(
-    pairs: pd.DataFrame, diffs: list[np.ndarray], sups: list[Superiority], inference: Inference
+    pairs: pd.DataFrame,
+    groups: _Groups,
+    sups: list[Superiority],
+    inference: Inference,
+    metric: str,
 ) -> tuple[pd.DataFrame, float]:
     """``pairs`` with adjusted p-values, intervals at the adjusted level, equivalence and
-    verdicts (columns PAIR_COLUMNS); also that interval level."""
+    verdicts (columns PAIR_COLUMNS), the bootstrap settled by :func:`.decide.settle`; also
+    that interval level."""
     alpha, margin = inference.alpha, inference.margin
-    pairs["p_adjusted"] = inference.adjusted(pairs["p_value"].to_numpy())
-    pairs["p_equivalence_adjusted"] = inference.adjusted(pairs["p_equivalence"].to_numpy())
-    n_claims = int(np.sum(pairs["p_adjusted"].to_numpy() < alpha))
-    level = inference.level(len(pairs), n_claims)
-    md = np.array([interval(x, level) for x in diffs])
+    p_adj = inference.adjusted(pairs["p_value"].to_numpy())
+    pairs["p_adjusted"] = p_adj
+    level = inference.level(len(pairs), int(np.sum(p_adj < alpha)))
     pb = np.array([s.interval(level) for s in sups])
-    pairs["median_diff_low"], pairs["median_diff_high"] = md[:, 0], md[:, 1]
+    names = list(zip(pairs["a"], pairs["b"], strict=True))
+    kind = "normalized" if groups.weighted else "plain"
+
+    def draw(i: int, n_boot: int) -> dict[str, MC]:
+        a, b = names[i]
+        key = f"compare|{metric}|{kind}|{a}|{b}"
+        ra = resample_keyed(*groups.part(a), n_boot, lambda j: inference.stream(key + "|a", j))
+        rb = resample_keyed(*groups.part(b), n_boot, lambda j: inference.stream(key + "|b", j))
+        diff = ra.boot_medians() - rb.boot_medians()
+        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
+        p_eq = tost_pvalue(diff, margin)
+        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi), p_eq=MC(p_eq, pvalue_mcse(p_eq, n_boot)))
+
+    def outcome(i: int, points: Sequence[dict[str, float]]) -> tuple[str]:
+        p_eq = inference.adjusted(np.clip([q["p_eq"] for q in points], 0.0, 1.0))[i]
+        lo, hi = points[i]["lo"], points[i]["hi"]
+        eq = bool(p_eq < alpha and inside_margin(lo, hi, margin))
+        bounds = [Bound(*pb[i], 0.5, True), Bound(lo, hi, 0.0, False)]
+        return (pair_verdict(decide(p_adj[i], alpha, sups[i].better, bounds), eq),)
+
+    sizes = [int(n) for n in pairs["n_a"] + pairs["n_b"]]
+    done = settle(len(pairs), draw, outcome, inference.n_boot, lambda i: inference.cap(sizes[i]))
+    q = done.quantities
+    pairs["median_diff_low"] = [x["lo"].value for x in q]
+    pairs["median_diff_high"] = [x["hi"].value for x in q]
     pairs["p_a_beats_b_low"], pairs["p_a_beats_b_high"] = pb[:, 0], pb[:, 1]
+    pairs["p_equivalence"] = [x["p_eq"].value for x in q]
+    pairs["p_equivalence_adjusted"] = inference.adjusted(pairs["p_equivalence"].to_numpy())
     pairs["equivalent"] = (pairs["p_equivalence_adjusted"].to_numpy() < alpha) & np.array(
-        [inside_margin(low, high, margin) for low, high in md], dtype=bool
+        [inside_margin(x["lo"].value, x["hi"].value, margin) for x in q], dtype=bool
     )
-    pairs["verdict"] = [
-        pair_verdict(
-            decide(pa, alpha, s.better, [Bound(*pbi, 0.5, True), Bound(*mdi, 0.0, False)]),
-            eq,
-        )
-        for pa, s, pbi, mdi, eq in zip(
-            pairs["p_adjusted"], sups, pb, md, pairs["equivalent"], strict=True
-        )
-    ]
+    pairs["verdict"] = [o[0] for o in done.outcomes]
+    pairs["n_boot"] = done.n_boot
+    pairs["median_diff_low_mcse"] = [x["lo"].se for x in q]
+    pairs["median_diff_high_mcse"] = [x["hi"].se for x in q]
+    pairs["p_equivalence_mcse"] = [x["p_eq"].se for x in q]
     noise_sd = inference.noise_sd
     pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
     return pairs[PAIR_COLUMNS].copy(), level
@@ -456,6 +496,26 @@ def _add_reference_columns(table: pd.DataFrame, pairs: pd.DataFrame, reference: 
         ("ks_ref", "p_ref", "p_ref_adjusted", "verdict_ref", "median_diff_ref")
     ):
         table[col] = [ref[name][i] for name in table.index]
+
+
+def _add_confounded(
+    table: pd.DataFrame,
+    pairs: pd.DataFrame,
+    data: pd.DataFrame,
+    by: str,
+    steps: Sequence[StepLike],
+    reference: str,
+    alpha: float,
+) -> None:
+    """Add ``confounded`` to ``pairs`` and ``table`` in place: the balance label of a pair
+    that is one of ``steps`` (either order), NaN for the others."""
+    labels = step_labels(data, steps, by, alpha=alpha)
+
+    def of(a: str, b: str) -> object:
+        return labels.get((a, b), labels.get((b, a), np.nan))
+
+    pairs["confounded"] = [of(a, b) for a, b in zip(pairs["a"], pairs["b"], strict=True)]
+    table["confounded"] = [np.nan if g == reference else of(g, reference) for g in table.index]
 
 
 def pair_verdict(decision: str, equivalent: bool) -> str:

@@ -9,16 +9,25 @@ weights travelling with their models):
 
 Medians are numpy's default (average of the middle two) without weights and the weighted
 "inverted_cdf" quantile with weights, as in :func:`designspace.analysis.compare.summary`.
+
+Monte-Carlo error. A percentile endpoint is the order statistic of rank ~ q B of B resamples;
+the rank is Binomial(B, q), so its standard error is read off the order statistics
+sqrt(B q (1 - q)) ranks either side (:func:`quantile_mcse`). A resampling p-value
+(1 + k) / (B + 1) has standard error sqrt(p (1 - p) / B) (:func:`pvalue_mcse`). Keyed resamples
+(:func:`resample_keyed`) come from :meth:`.inference.Inference.stream`: they depend only on the
+seed and the comparison's key, and the first B of 2B are the B.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from math import comb
+from math import ceil, comb, sqrt
 
 import numpy as np
 from scipy import stats
 
+from designspace.analysis.inference import BLOCK
 from designspace.errors import DesignSpaceError
 
 
@@ -55,6 +64,65 @@ def resample(
     flat = (np.arange(n_boot)[:, None] * v.size + idx).ravel()
     counts = np.bincount(flat, minlength=n_boot * v.size).reshape(n_boot, v.size).astype(float)
     return Resampled(v, w, counts, weights is not None)
+
+
+def keyed_rows(
+    draw: Callable[[np.random.Generator, int], np.ndarray],
+    n_rows: int,
+    stream: Callable[[int], np.random.Generator],
+) -> np.ndarray:
+    """``n_rows`` rows of random draws made in blocks of ``BLOCK`` rows: block j is
+    ``draw(stream(j), BLOCK)``, so the first k rows do not depend on ``n_rows`` (nested)."""
+    blocks = [draw(stream(j), BLOCK) for j in range(ceil(n_rows / BLOCK))]
+    return np.concatenate(blocks, axis=0)[:n_rows]
+
+
+def resample_keyed(
+    values: np.ndarray,
+    weights: np.ndarray | None,
+    n_boot: int,
+    stream: Callable[[int], np.random.Generator],
+) -> Resampled:
+    """Like :func:`resample`, with the draws of block j (``BLOCK`` resamples) taken from
+    ``stream(j)`` (e.g. ``lambda j: inference.stream(key, j)``): nested and reproducible."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise DesignSpaceError("an effect size needs at least one model in each group")
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    n = v.size
+    idx = keyed_rows(lambda g, k: g.integers(0, n, size=(k, n)), n_boot, stream)
+    flat = (np.arange(n_boot)[:, None] * n + idx).ravel()
+    counts = np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    return Resampled(v, w, counts, weights is not None)
+
+
+def quantile_mcse(boot: np.ndarray, q: float) -> float:
+    """Monte-Carlo standard error of the ``q`` quantile (numpy's linear rule) of the ``B``
+    resamples ``boot``: half the spread of the order statistics sqrt(B q (1 - q)) ranks
+    either side of rank q (B - 1) (the binomial law of the rank; same units as ``boot``).
+    0 when those order statistics are equal (the endpoint cannot move)."""
+    x = np.sort(np.asarray(boot, dtype=float))
+    b = x.size
+    if b < 2:
+        return float("inf")
+    h = q * (b - 1)
+    j = max(1, int(ceil(sqrt(b * q * (1 - q)))))
+    lo = x[max(0, int(np.floor(h)) - j)]
+    hi = x[min(b - 1, int(np.ceil(h)) + j)]
+    return float((hi - lo) / 2)
+
+
+def pvalue_mcse(p: float, n: int) -> float:
+    """Monte-Carlo standard error sqrt(p (1 - p) / n) of a p-value from ``n`` resamples."""
+    p = float(np.clip(p, 0.0, 1.0))
+    return float(sqrt(p * (1 - p) / max(int(n), 1)))
+
+
+def interval_mcse(boot: np.ndarray, level_alpha: float) -> tuple[float, float]:
+    """Monte-Carlo standard errors of the two endpoints of :func:`interval`."""
+    return quantile_mcse(boot, level_alpha / 2), quantile_mcse(boot, 1 - level_alpha / 2)
 
 
 def _median_from_counts(v: np.ndarray, mass: np.ndarray, weighted: bool) -> np.ndarray:

@@ -4,11 +4,18 @@ and :func:`.rules.nested_rules`.
 One frozen object holds the test level, the multiple-testing adjustment, the equivalence
 margin, the bootstrap size and seed, and the seed-to-seed noise that effects are quoted in, so
 the two analyses cannot be called with inconsistent settings and each validates them once.
-Pure: numpy only.
+
+Resampling is keyed and nested (:meth:`Inference.stream`): the resamples of one comparison
+depend only on ``seed`` and the comparison's identity (a string key), never on which other
+comparisons ran before it, and they come in fixed blocks, so that the first B resamples are the
+same when 2B are drawn. Verdicts that rest on a resampled quantity double the resamples while
+the quantity lies within ``MC_Z`` Monte-Carlo standard errors of its decision boundary, up to
+``MAX_GROWTH`` times ``n_boot`` (:func:`.decide.settle`). Pure: numpy only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 from dataclasses import dataclass
@@ -18,7 +25,16 @@ import numpy as np
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
-__all__ = ["MAX_BOOT", "MIN_BOOT", "Inference", "noise_sd_of"]
+__all__ = [
+    "BLOCK",
+    "MAX_BOOT",
+    "MAX_GROWTH",
+    "MC_Z",
+    "MIN_BOOT",
+    "Inference",
+    "block_rng",
+    "noise_sd_of",
+]
 
 MIN_BOOT = 100
 #: The most resamples (10^4 is the papers' number); every group's resamples are held in
@@ -27,6 +43,27 @@ MAX_BOOT = 10_000_000
 #: Bytes of memory the resamples of one family of tests may hold.
 MEMORY_LIMIT = 4 << 30
 BYTES_PER_DRAW = 24
+#: Resamples are drawn in blocks of this many rows, each from its own keyed generator, so a
+#: longer run of resamples starts with the shorter one (nested resamples).
+BLOCK = 100
+#: A resampled quantity within this many Monte-Carlo standard errors of its decision boundary
+#: does not decide: the resamples are doubled, or the verdict is "undecided".
+MC_Z = 3.0
+#: Sequential doubling stops at this multiple of ``n_boot`` (16 = four doublings).
+MAX_GROWTH = 16
+
+
+def _key_words(key: str) -> list[int]:
+    """Four 32-bit words of the SHA-256 of ``key`` (stable across runs and platforms, unlike
+    Python's salted ``hash``)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
+
+
+def block_rng(seed: int, key: str, block: int) -> np.random.Generator:
+    """The generator of resample block ``block`` (0, 1, ...) of the comparison ``key`` under
+    ``seed``: a function of these three only."""
+    return np.random.default_rng([int(seed), *_key_words(key), int(block)])
 
 
 def noise_sd_of(noise: float | object | None) -> float | None:
@@ -104,8 +141,21 @@ class Inference:
             )
 
     def rng(self) -> np.random.Generator:
-        """A fresh generator seeded with ``seed`` (one per analysis, drawn in a fixed order)."""
+        """A fresh generator seeded with ``seed`` (one per analysis, drawn in a fixed order).
+        Prefer :meth:`stream`, whose draws do not depend on what was drawn before."""
         return np.random.default_rng(self.seed)
+
+    def stream(self, key: str, block: int) -> np.random.Generator:
+        """The generator of resample block ``block`` of the comparison named ``key``
+        (:func:`block_rng` with this ``seed``)."""
+        return block_rng(self.seed, key, block)
+
+    def cap(self, n_models: int, limit: int = MEMORY_LIMIT) -> int:
+        """The most resamples sequential doubling may reach for one comparison of
+        ``n_models`` models: ``MAX_GROWTH * n_boot``, at most ``MAX_BOOT`` and at most what
+        fits in ``limit`` bytes (never below ``n_boot``)."""
+        fits = limit // max(1, int(n_models) * BYTES_PER_DRAW)
+        return int(max(self.n_boot, min(MAX_GROWTH * int(self.n_boot), MAX_BOOT, fits)))
 
     def adjusted(self, p: object) -> np.ndarray:
         """The p-values ``p`` adjusted over their family by ``adjust`` (nan stays nan)."""

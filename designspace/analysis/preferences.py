@@ -18,6 +18,13 @@ For each statistic column (b, g, depth, wm, or any numeric column):
   level 1 - alpha) over all models, and its stability: the range recomputed with every seed of
   ``seeds`` (best_min / best_max, low_min / high_max, ``stable`` when all seeds agree).
 
+Resampling precision: the permutations and bootstrap resamples of a column depend only on
+the seed and the column's identity (metric, column, strata) and are nested; the permutation
+p-value and the interval endpoints carry Monte-Carlo standard errors (``p_value_mcse``,
+``shift_low_mcse``, ``shift_high_mcse``), and a column whose verdict is not the same within 3 of
+them gets twice the permutations and resamples, up to 16x (``growth``); then its verdict is
+"undecided at this resampling precision" (:func:`.decide.settle`).
+
 Columns ``b`` / ``g`` are the geometric means over stages, ``depth`` the total depth and ``wm``
 the fitted width multiplier (``fit_wm``) unless the results carry a ``wm`` value for the row
 (see :mod:`.features`).
@@ -33,8 +40,10 @@ from scipy import stats
 
 from designspace.analysis._data import GROUP, METRIC, group_labels, require_columns, usable
 from designspace.analysis.bootstrap import good_range
-from designspace.analysis.decide import Bound, decide
+from designspace.analysis.decide import MC, UNDECIDED, Bound, decide, settle
+from designspace.analysis.effects import interval_mcse, keyed_rows, pvalue_mcse
 from designspace.analysis.features import STAGE_COLUMNS, add_features
+from designspace.analysis.inference import MAX_GROWTH, MC_Z, block_rng
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.errors import DesignSpaceError
 
@@ -59,6 +68,10 @@ COLUMNS = [
     "low_min",
     "high_max",
     "stable",
+    "growth",
+    "p_value_mcse",
+    "shift_low_mcse",
+    "shift_high_mcse",
     "sentence",
 ]
 
@@ -113,17 +126,18 @@ def preference_test(
     top: float = 0.25,
     n_perm: int = 2000,
     seed: int = 0,
+    key: str = "preference",
 ) -> tuple[float, float, np.ndarray]:
-    """(shift, two-sided permutation p-value, top mask) of one statistic (module docstring)."""
+    """(shift, two-sided permutation p-value, top mask) of one statistic (module docstring).
+    The permutations depend only on ``seed`` and ``key`` and are nested (the first k of
+    ``n_perm`` are the permutations of ``n_perm = k``)."""
     mask = top_mask(error, strata, top)
     r = centred_ranks(values, strata)
     shift = float(r[mask].mean())
-    rng = np.random.default_rng(seed)
-    null = np.concatenate(
-        [
-            r[permute_within(strata, min(500, n_perm - i), rng)][:, mask].mean(axis=1)
-            for i in range(0, n_perm, 500)
-        ]
+    null = keyed_rows(
+        lambda g, k: r[permute_within(strata, k, g)][:, mask].mean(axis=1),
+        n_perm,
+        lambda j: block_rng(seed, key, j),
     )
     p = float((1 + np.sum(np.abs(null) >= abs(shift) - 1e-12)) / (1 + n_perm))
     return shift, p, mask
@@ -136,17 +150,23 @@ def shift_bootstrap(
     top: float = 0.25,
     n_boot: int = 2000,
     seed: int = 0,
+    key: str = "preference",
 ) -> np.ndarray:
     """``n_boot`` bootstrap values of the shift: models resampled with replacement within each
-    stratum, the top mask and the centred ranks recomputed on every resample."""
-    rng = np.random.default_rng(seed)
+    stratum, the top mask and the centred ranks recomputed on every resample. The resamples
+    depend only on ``seed``, ``key`` and the stratum, and are nested."""
     total = np.zeros(n_boot)
     n_top = 0
     for s in np.unique(strata):
         members = np.flatnonzero(strata == s)
         n_s = members.size
         k = max(1, int(round(top * n_s)))
-        idx = members[rng.integers(0, n_s, size=(n_boot, n_s))]
+        draws = keyed_rows(
+            lambda g, m, n_s=n_s: g.integers(0, n_s, size=(m, n_s)),
+            n_boot,
+            lambda j, s=s: block_rng(seed, f"{key}|boot|{s}", j),
+        )
+        idx = members[draws]
         ranks = (stats.rankdata(values[idx], axis=1) - (n_s + 1) / 2) / n_s
         best = np.argsort(error[idx], axis=1, kind="stable")[:, :k]
         total += np.take_along_axis(ranks, best, axis=1).sum(axis=1)
@@ -190,7 +210,7 @@ def preferences(
     strata_all = group_labels(u, by if by in u.columns else None)
     err_all = u[metric].to_numpy(dtype=float)
     rows = []
-    for i, col in enumerate(columns):
+    for col in columns:
         x = statistic_values(u, col)
         ok = np.isfinite(x)
         x, err, strata = x[ok], err_all[ok], strata_all[ok]
@@ -204,8 +224,9 @@ def preferences(
             )
             rows.append(row)
             continue
-        shift, p, mask = preference_test(x, err, strata, top, n_perm, seed + i)
-        row["_boot"] = shift_bootstrap(x, err, strata, top, min(n_boot, 4000), seed + i)
+        key = f"preference|{metric}|{col}|{by if by in u.columns else ''}"
+        shift, p, mask = preference_test(x, err, strata, top, n_perm, seed, key)
+        row["_data"] = (x, err, strata, key)
         ranges = [good_range(x, err, n_boot, 0.25, alpha, s) for s in seeds]
         r0 = ranges[0]
         row.update(
@@ -225,6 +246,7 @@ def preferences(
             stable=len({(r.low, r.best, r.high) for r in ranges}) == 1,
         )
         rows.append(row)
+    done = _settle(rows, top, n_perm, min(n_boot, 4000), seed, alpha, adjust)
     adjusted = adjust_pvalues([r.get("p_value", np.nan) for r in rows], adjust)
     tested = np.isfinite(adjusted)
     level = interval_alpha(alpha, int(tested.sum()), adjust, int(np.sum(adjusted[tested] < alpha)))
@@ -232,13 +254,12 @@ def preferences(
         r["p_adjusted"] = pa
         if "verdict" in r:
             continue
-        lo, hi = np.quantile(r.pop("_boot"), [level / 2, 1 - level / 2])
-        r["shift_low"], r["shift_high"] = float(lo), float(hi)
+        lo, hi = r["shift_low"], r["shift_high"]
         decision = decide(pa, alpha, r["shift"] < 0, [Bound(lo, hi, 0.0, False)])
         significant = decision in ("better", "worse")
-        r["verdict"] = {"none": "not supported", "disagree": "inconclusive"}.get(
-            decision, "supported"
-        )
+        r["verdict"] = done[r["column"]]
+        if r["verdict"] == UNDECIDED:
+            significant = False
         within = f" within each {by}" if by in u.columns else ""
         lead = (
             f"The best {top:.0%} of models{within} have {r['direction']} {r['column']} than "
@@ -256,9 +277,95 @@ def preferences(
                 if r["verdict"] == "inconclusive"
                 else ""
             )
-            + "). DDS good range [{r['range_low']:.3g}, "
+            + (
+                f"; the p-value or the interval stays within {MC_Z:g} Monte-Carlo standard "
+                f"errors of its boundary at {r['growth']}x the permutations, so nothing is "
+                f"claimed"
+                if r["verdict"] == UNDECIDED
+                else ""
+            )
+            + f"). DDS good range [{r['range_low']:.3g}, "
             f"{r['range_high']:.3g}] (best {r['range_best']:.3g}); over {len(seeds)} bootstrap "
             f"seeds the best value spans {r['best_min']:.3g}-{r['best_max']:.3g}"
             f"{' (stable)' if r['stable'] else ''}."
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _verdict(decision: str) -> str:
+    """A preference verdict from :func:`.decide.decide`'s decision."""
+    return {"none": "not supported", "disagree": "inconclusive"}.get(decision, "supported")
+
+
+def _settle(
+    rows: list[dict],
+    top: float,
+    n_perm: int,
+    n_boot: int,
+    seed: int,
+    alpha: float,
+    adjust: str,
+) -> dict[str, str]:
+    """Settle the tested rows (those with ``_data``): permutation p-value and shift interval
+    from ``growth`` x ``n_perm`` permutations and x ``n_boot`` resamples, ``growth`` doubled
+    from 1 while the verdict is not decided (:func:`.decide.settle`), up to ``MAX_GROWTH``.
+    Fills p_value, shift_low / shift_high at the final adjusted level, their MC errors and
+    growth in each row; returns the verdict of every tested column. With BH the interval
+    level depends on the number of claims, so the settling is repeated until it is stable."""
+    tested = [r for r in rows if "_data" in r]
+    if not tested:
+        return {}
+    boots: dict[tuple[int, int], np.ndarray] = {}
+
+    def boot(i: int, growth: int) -> np.ndarray:
+        if (i, growth) not in boots:
+            x, err, strata, key = tested[i]["_data"]
+            boots[i, growth] = shift_bootstrap(x, err, strata, top, n_boot * growth, seed, key)
+        return boots[i, growth]
+
+    def p_value(i: int, growth: int) -> float:
+        x, err, strata, key = tested[i]["_data"]
+        return preference_test(x, err, strata, top, n_perm * growth, seed, key)[1]
+
+    def level_of(ps: list[float]) -> float:
+        pa = adjust_pvalues(ps, adjust)
+        return interval_alpha(alpha, len(ps), adjust, int(np.sum(pa < alpha)))
+
+    level = level_of([r["p_value"] for r in tested])
+    for _ in range(3):
+
+        def draw(i: int, growth: int, level: float = level) -> dict[str, MC]:
+            b = boot(i, growth)
+            lo, hi = np.quantile(b, [level / 2, 1 - level / 2])
+            se_lo, se_hi = interval_mcse(b, level)
+            p = tested[i]["p_value"] if growth == 1 else p_value(i, growth)
+            return dict(
+                p=MC(p, pvalue_mcse(p, n_perm * growth)),
+                lo=MC(float(lo), se_lo),
+                hi=MC(float(hi), se_hi),
+            )
+
+        def outcome(i: int, points: Sequence[dict[str, float]]) -> tuple[str]:
+            pa = adjust_pvalues(np.clip([q["p"] for q in points], 0.0, 1.0), adjust)[i]
+            bound = Bound(points[i]["lo"], points[i]["hi"], 0.0, False)
+            return (_verdict(decide(pa, alpha, tested[i]["shift"] < 0, [bound])),)
+
+        done = settle(len(tested), draw, outcome, 1, lambda _i: MAX_GROWTH)
+        new_level = level_of([q["p"].value for q in done.quantities])
+        if new_level == level:
+            break
+        level = new_level
+    verdicts = {}
+    for r, q, growth, out in zip(tested, done.quantities, done.n_boot, done.outcomes, strict=True):
+        r.pop("_data")
+        r.update(
+            p_value=q["p"].value,
+            p_value_mcse=q["p"].se,
+            shift_low=q["lo"].value,
+            shift_high=q["hi"].value,
+            shift_low_mcse=q["lo"].se,
+            shift_high_mcse=q["hi"].se,
+            growth=growth,
+        )
+        verdicts[r["column"]] = out[0]
+    return verdicts

@@ -39,12 +39,20 @@ import pandas as pd
 from scipy import stats
 
 from designspace.analysis._data import GROUP, METRIC, group_labels, usable
+from designspace.analysis.balance import SMD_THRESHOLD, step_labels
 from designspace.analysis.compare import ks_test
-from designspace.analysis.decide import Bound, decide, inside_margin
-from designspace.analysis.effects import interval, resample, superiority, tost_pvalue
+from designspace.analysis.decide import MC, UNDECIDED, Bound, decide, inside_margin, settle
+from designspace.analysis.effects import (
+    interval,
+    interval_mcse,
+    pvalue_mcse,
+    resample_keyed,
+    superiority,
+    tost_pvalue,
+)
 from designspace.analysis.features import STAGE_COLUMNS, add_features
 from designspace.analysis.fit import FitGrid
-from designspace.analysis.inference import Inference
+from designspace.analysis.inference import MC_Z, Inference
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.analysis.preferences import preferences
 
@@ -78,7 +86,22 @@ NESTED_STEPS: tuple[Step, ...] = (
         "depths_increase", "AnyNetXD", "AnyNetXE", False, "stage depths that grow lower the error"
     ),
     Step(
-        "linear_widths", "AnyNetXE", "RegNetX", False, "near-linear width growth lowers the error"
+        "linear_widths",
+        "AnyNetXE",
+        "NestedRegNetX",
+        False,
+        "near-linear width growth lowers the error",
+    ),
+    Step("regnet_b1", "NestedRegNetX", "NestedRegNetX_b1", False, "b = 1 lowers the error"),
+    Step(
+        "regnet_wm2", "NestedRegNetX_b1", "NestedRegNetX_b1_wm2", False, "wm >= 2 lowers the error"
+    ),
+    Step(
+        "regnet_depth",
+        "NestedRegNetX_b1_wm2",
+        "NestedRegNetX_b1_wm2_d12_28",
+        True,
+        "limiting the depth to 12..28 costs nothing",
     ),
 )
 
@@ -105,7 +128,12 @@ NESTED_COLUMNS = [
     "verdict_ks",
     "verdict_trimmed",
     "sensitivity",
+    "confounded",
     "diff_over_noise",
+    "n_boot",
+    "ci_low_mcse",
+    "ci_high_mcse",
+    "p_equivalence_mcse",
     "n",
     "sentence",
 ]
@@ -123,6 +151,7 @@ COLUMNS = [
     "sentence",
     "evidence",
     "sensitivity",
+    "confounded",
 ]
 
 
@@ -149,42 +178,76 @@ def _decide(sharing: bool, decision: str, equivalent: bool) -> str:
     return "not supported" if decision == "none" else "inconclusive"
 
 
-def _step_tests(
-    a: np.ndarray, b: np.ndarray, n_boot: int, margin: float, rng: np.random.Generator
-) -> dict:
-    """Tests of to-space errors ``b`` against from-space errors ``a``."""
+def _step_tests(a: np.ndarray, b: np.ndarray) -> dict:
+    """The tests of to-space errors ``b`` against from-space errors ``a`` that need no
+    resampling (the bootstrap is :func:`_settle_steps`)."""
     ks = ks_test(b, a)
     sup = superiority(b, a)
-    ra, rb = resample(a, None, n_boot, rng), resample(b, None, n_boot, rng)
-    diff = rb.boot_medians() - ra.boot_medians()
     return dict(
+        a=a,
+        b=b,
         p_value=sup.p_value,
         better=sup.better,
         sup=sup,
         p_ks=ks.pvalue,
         better_ks=ks.sign > 0,
         effect=float(np.median(b) - np.median(a)),
-        diff_boot=diff,
         p_beats=sup.p_hat,
-        p_equivalence=tost_pvalue(diff, margin),
     )
 
 
-def _step_verdict(
-    t: dict,
-    p_adj: float,
-    p_eq_adj: float,
-    level: float,
+def _settle_steps(
+    tests: list,
+    idx: list[int],
+    steps: Sequence[Step],
     inference: Inference,
-    sharing: bool,
-    ks: bool = False,
-) -> str:
-    lo, hi = interval(t["diff_boot"], level)
-    bounds = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
-    better = t["better_ks"] if ks else t["better"]
-    alpha = inference.alpha
-    equivalent = p_eq_adj < alpha and inside_margin(lo, hi, inference.margin)
-    return _decide(sharing, decide(p_adj, alpha, better, bounds), equivalent)
+    key: str,
+    with_ks: bool,
+) -> None:
+    """Bootstrap the median difference of every testable step (resamples keyed by ``key`` and
+    the step's spaces, nested) until its verdicts are decided (:func:`.decide.settle`); adds
+    to each ``tests[i]``: ci_low / ci_high, p_equivalence, their MC errors, n_boot and
+    ``verdicts`` (the verdict and, ``with_ks``, the KS-sensitivity verdict)."""
+    alpha, margin = inference.alpha, inference.margin
+    p_adj = inference.adjusted([tests[i]["p_value"] for i in idx])
+    p_ks = inference.adjusted([tests[i]["p_ks"] for i in idx])
+    level = inference.level(len(idx), int(np.sum(p_adj < alpha)))
+
+    def draw(k: int, n_boot: int) -> dict[str, MC]:
+        t, st = tests[idx[k]], steps[idx[k]]
+        name = f"{key}|{st.from_space}|{st.to_space}"
+        ra = resample_keyed(t["a"], None, n_boot, lambda j: inference.stream(name + "|from", j))
+        rb = resample_keyed(t["b"], None, n_boot, lambda j: inference.stream(name + "|to", j))
+        diff = rb.boot_medians() - ra.boot_medians()
+        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
+        p_eq = tost_pvalue(diff, margin)
+        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi), p_eq=MC(p_eq, pvalue_mcse(p_eq, n_boot)))
+
+    def outcome(k: int, points: Sequence[dict[str, float]]) -> tuple[str, ...]:
+        t, sharing = tests[idx[k]], steps[idx[k]].sharing
+        p_eq = inference.adjusted(np.clip([q["p_eq"] for q in points], 0.0, 1.0))[k]
+        lo, hi = points[k]["lo"], points[k]["hi"]
+        bounds = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
+        eq = bool(p_eq < alpha and inside_margin(lo, hi, margin))
+        out = [_decide(sharing, decide(p_adj[k], alpha, t["better"], bounds), eq)]
+        if with_ks:
+            out.append(_decide(sharing, decide(p_ks[k], alpha, t["better_ks"], bounds), eq))
+        return tuple(out)
+
+    sizes = [tests[i]["a"].size + tests[i]["b"].size for i in idx]
+    done = settle(len(idx), draw, outcome, inference.n_boot, lambda k: inference.cap(sizes[k]))
+    for k, i in enumerate(idx):
+        q = done.quantities[k]
+        tests[i].update(
+            ci_low=q["lo"].value,
+            ci_high=q["hi"].value,
+            ci_low_mcse=q["lo"].se,
+            ci_high_mcse=q["hi"].se,
+            p_equivalence=q["p_eq"].value,
+            p_equivalence_mcse=q["p_eq"].se,
+            n_boot=done.n_boot[k],
+            verdicts=done.outcomes[k],
+        )
 
 
 def nested_rules(
@@ -196,6 +259,7 @@ def nested_rules(
     inference: Inference | None = None,
     outlier_k: float = 1.5,
     min_models: int = 10,
+    smd_threshold: float = SMD_THRESHOLD,
 ) -> pd.DataFrame:
     """Evidence for each constraint from its nested pair of spaces (module docstring).
 
@@ -204,12 +268,15 @@ def nested_rules(
     (default ``Inference()``) gives the level, the adjustment over the steps, the equivalence
     margin in error units, the bootstrap size and seed; its ``noise`` (seed-to-seed sd) adds
     diff_over_noise = effect / sd. ``outlier_k``: Tukey fence of the outlier sensitivity.
+    ``confounded`` of a tested step: "confounded by <features>" when its two populations
+    differ in a structural feature the step is not meant to change (|SMD| >
+    ``smd_threshold`` beyond sampling noise at ``inference.alpha``, :mod:`.balance`), ""
+    when balanced, "not assessed (...)" without the per-stage columns; the sentence says so.
     """
     inference = inference or Inference()
     u = usable(data, metric, [by], "nested_rules").data
     labels = group_labels(u, by)
     err = u[metric].to_numpy(dtype=float)
-    rng = inference.rng()
     rows, tests, trimmed = [], [], []
     for st in steps:
         a, b = err[labels == st.from_space], err[labels == st.to_space]
@@ -219,11 +286,17 @@ def nested_rules(
             tests.append(None)
             trimmed.append(None)
             continue
-        tests.append(_step_tests(a, b, inference.n_boot, inference.margin, rng))
-        trimmed.append(_trimmed_step_tests(a, b, outlier_k, inference, rng))
+        tests.append(_step_tests(a, b))
+        trimmed.append(_trimmed_step_tests(a, b, outlier_k))
     idx = [i for i, t in enumerate(tests) if t is not None]
+    _settle_steps(tests, idx, steps, inference, f"nested|{metric}", with_ks=True)
+    _settle_steps(trimmed, idx, steps, inference, f"nested-trimmed|{metric}", with_ks=False)
     p = _AdjustedSteps.of(tests, trimmed, idx, inference)
+    confounded = step_labels(
+        u, [steps[i] for i in idx], by, threshold=smd_threshold, alpha=inference.alpha
+    )
     for i in idx:
+        rows[i]["confounded"] = confounded.get((steps[i].from_space, steps[i].to_space), "")
         _fill_step(rows[i], steps[i], tests[i], trimmed[i], p.at(i), inference)
     return pd.DataFrame(rows, columns=NESTED_COLUMNS)
 
@@ -254,14 +327,12 @@ def _not_testable(st: Step, a: np.ndarray, b: np.ndarray, min_models: int) -> di
     )
 
 
-def _trimmed_step_tests(
-    a: np.ndarray, b: np.ndarray, outlier_k: float, inference: Inference, rng: np.random.Generator
-) -> dict:
+def _trimmed_step_tests(a: np.ndarray, b: np.ndarray, outlier_k: float) -> dict:
     """:func:`_step_tests` without the models outside the Tukey fences of ``a`` and ``b``
     pooled; ``dropped`` counts them."""
     keep = tukey_keep(np.concatenate([a, b]), outlier_k)
     ka, kb = keep[: a.size], keep[a.size :]
-    tests = _step_tests(a[ka], b[kb], inference.n_boot, inference.margin, rng)
+    tests = _step_tests(a[ka], b[kb])
     return tests | {"dropped": int((~keep).sum())}
 
 
@@ -324,11 +395,10 @@ def _fill_step(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: Infer
     """Complete the row ``r`` of a testable step: verdict, its KS and outlier sensitivity,
     effect and intervals at the adjusted level, p-values and the sentence."""
     level = p.level
-    lo, hi = interval(t["diff_boot"], level)
+    lo, hi = t["ci_low"], t["ci_high"]
     blo, bhi = t["sup"].interval(level)
-    verdict = _step_verdict(t, p.adjusted, p.equivalence, level, inference, st.sharing)
-    v_ks = _step_verdict(t, p.ks, p.equivalence, level, inference, st.sharing, ks=True)
-    v_trim = _step_verdict(tt, p.trimmed, p.trimmed_equivalence, level, inference, st.sharing)
+    verdict, v_ks = t["verdicts"]
+    v_trim = tt["verdicts"][0]
     fragile = v_ks != verdict or v_trim != verdict
     noise_sd = inference.noise_sd
     r.update(
@@ -348,6 +418,10 @@ def _fill_step(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: Infer
         verdict_trimmed=v_trim,
         sensitivity="fragile" if fragile else "robust",
         diff_over_noise=t["effect"] / noise_sd if noise_sd else np.nan,
+        n_boot=t["n_boot"],
+        ci_low_mcse=t["ci_low_mcse"],
+        ci_high_mcse=t["ci_high_mcse"],
+        p_equivalence_mcse=t["p_equivalence_mcse"],
     )
     r["sentence"] = _step_sentence(r, st, t, tt, p, inference)
 
@@ -361,8 +435,10 @@ def _step_sentence(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: I
         else ""
     )
     verdict = r["verdict"]
+    label = str(r.get("confounded") or "")
+    confounded = f", {label}" if label.startswith("confounded") else ""
     return (
-        f"{st.from_space} -> {st.to_space} ({st.rule}): {verdict}. Median error change "
+        f"{st.from_space} -> {st.to_space} ({st.rule}): {verdict}{confounded}. Median error change "
         f"{t['effect']:+.4f} ({1 - p.level:.3g} interval {r['ci_low']:+.4f} to "
         f"{r['ci_high']:+.4f}{noise_say}); "
         f"P(a {st.to_space} model beats a {st.from_space} model) {t['p_beats']:.2f} "
@@ -378,6 +454,13 @@ def _step_sentence(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: I
         + (
             "The test and an interval disagree, so nothing is claimed. "
             if verdict == "inconclusive" and not st.sharing
+            else ""
+        )
+        + (
+            f"Its interval or equivalence p-value stays within {MC_Z:g} Monte-Carlo standard "
+            f"errors of the decision boundary after {r['n_boot']} resamples, so nothing is "
+            f"claimed. "
+            if verdict == UNDECIDED
             else ""
         )
         + (
@@ -447,11 +530,11 @@ def observational_rules(
     intervals to agree ("inconclusive" otherwise).
     """
     check_method(adjust)
+    inference = Inference(alpha=alpha, adjust=adjust, n_boot=n_boot, seed=seed)
     u = usable(data, metric, STAGE_COLUMNS, "observational_rules").data
     d = add_features(u, fit=True, grid=grid)
     labels = group_labels(d, by if by in d.columns else None)
     err = d[metric].to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
     rows, tests = [], []
     for space in sorted(set(labels)):
         m = labels == space
@@ -491,19 +574,21 @@ def observational_rules(
             tests.append(
                 (
                     len(rows),
-                    _mw(e[has], e[~has], n_boot, rng),
-                    _mw(e[has & keep], e[~has & keep], n_boot, rng),
+                    _mw(e[has], e[~has], f"observational|{metric}|{space}|{rule}"),
+                    _mw(e[has & keep], e[~has & keep], f"observational|{metric}|{space}|{rule}|t"),
                 )
             )
             rows.append(row)
     p_adj = adjust_pvalues([t[1]["p"] for t in tests], adjust) if tests else np.array([])
     pt_adj = adjust_pvalues([t[2]["p"] for t in tests], adjust) if tests else np.array([])
     level = interval_alpha(alpha, len(tests), adjust, int(np.sum(p_adj < alpha)))
+    _settle_mw([t[1] for t in tests], p_adj, level, inference)
+    _settle_mw([t[2] for t in tests], pt_adj, level, inference)
     for (i, t, tt), pa, pta in zip(tests, p_adj, pt_adj, strict=True):
         r = rows[i]
         lo, hi = t["interval"](level)
-        v = _association(pa, t, level, alpha)
-        vt = _association(pta, tt, level, alpha)
+        v = t.get("verdict") or _association(pa, t, level, alpha)
+        vt = tt.get("verdict") or _association(pta, tt, level, alpha)
         if "sup" in t:
             blo, bhi = t["sup"].interval(level)
             r.update(p_beats=t["sup"].p_hat, p_beats_low=blo, p_beats_high=bhi)
@@ -534,24 +619,49 @@ def _trim(e: np.ndarray, k: float) -> np.ndarray:
     return tukey_keep(e, k)
 
 
-def _mw(with_: np.ndarray, without: np.ndarray, n_boot: int, rng: np.random.Generator) -> dict:
-    """Brunner-Munzel of with- against without-models, and the median difference."""
+def _mw(with_: np.ndarray, without: np.ndarray, key: str) -> dict:
+    """Brunner-Munzel of with- against without-models and the median difference; the
+    bootstrap interval is added by :func:`_settle_mw` (resamples keyed by ``key``)."""
     sup = superiority(with_, without)
-    rw, ro = resample(with_, None, n_boot, rng), resample(without, None, n_boot, rng)
-    diff = rw.boot_medians() - ro.boot_medians()
     effect = float(np.median(with_) - np.median(without))
-
-    def bounds(a: float) -> list[Bound]:
-        return [Bound(*sup.interval(a), 0.5, True), Bound(*interval(diff, a), 0.0, False)]
-
     return dict(
-        p=sup.p_value,
-        effect=effect,
-        lowers=sup.better,
-        sup=sup,
-        interval=lambda a: interval(diff, a),
-        bounds=bounds,
+        p=sup.p_value, effect=effect, lowers=sup.better, sup=sup, a=with_, b=without, key=key
     )
+
+
+def _settle_mw(tests: list[dict], p_adj: np.ndarray, level: float, inference: Inference) -> None:
+    """The bootstrap interval of every Brunner-Munzel row of ``tests`` (keyed, nested
+    resamples, doubled until the verdict is decided, :func:`.decide.settle`): adds
+    ``interval``, ``bounds``, ``verdict`` and ``n_boot`` to each."""
+    idx = [k for k, t in enumerate(tests) if "sup" in t]
+
+    def draw(j: int, n_boot: int) -> dict[str, MC]:
+        t = tests[idx[j]]
+        ra = resample_keyed(t["a"], None, n_boot, lambda b: inference.stream(t["key"] + "|w", b))
+        rb = resample_keyed(t["b"], None, n_boot, lambda b: inference.stream(t["key"] + "|o", b))
+        diff = ra.boot_medians() - rb.boot_medians()
+        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
+        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi))
+
+    def bounds(t: dict, lo: float, hi: float) -> list[Bound]:
+        return [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
+
+    def outcome(j: int, points: Sequence[dict[str, float]]) -> tuple[str]:
+        t = tests[idx[j]]
+        b = bounds(t, points[j]["lo"], points[j]["hi"])
+        return (_association(p_adj[idx[j]], dict(t, bounds=lambda _a: b), level, inference.alpha),)
+
+    sizes = [tests[k]["a"].size + tests[k]["b"].size for k in idx]
+    done = settle(len(idx), draw, outcome, inference.n_boot, lambda j: inference.cap(sizes[j]))
+    for j, k in enumerate(idx):
+        lo, hi = done.quantities[j]["lo"].value, done.quantities[j]["hi"].value
+        b = bounds(tests[k], lo, hi)
+        tests[k].update(
+            interval=lambda _a, lo=lo, hi=hi: (lo, hi),
+            bounds=lambda _a, b=b: b,
+            verdict=done.outcomes[j][0],
+            n_boot=done.n_boot[j],
+        )
 
 
 def _spearman(x: np.ndarray, e: np.ndarray) -> dict:
@@ -589,11 +699,14 @@ def derive_rules(
     min_models: int = 30,
     min_group: int = 10,
     n_boot: int = 10_000,
-    n_perm: int = 1000,
+    n_perm: int = 2000,
     seed: int = 0,
     grid: FitGrid | None = None,
     adjust: str = "holm",
     by: str = GROUP,
+    *,
+    nested: pd.DataFrame | None = None,
+    prefs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One verdict per RegNet principle: :func:`nested_rules` rows and the preference rows
     (best_b, good_g, good_depth, good_wm from :func:`.preferences.preferences`).
@@ -604,7 +717,10 @@ def derive_rules(
     sharing rules. For preference rows effect = shift (mean centred rank of the best models)
     and ci_low / ci_high = its interval at the adjusted level (the DDS good range is in the
     sentence). Fewer than ``min_models`` usable models gives
-    "too little data" everywhere.
+    "too little data" everywhere. ``nested`` (a :func:`nested_rules` table) and ``prefs`` (a
+    :func:`.preferences.preferences` table), when given, are used as they are, so that this
+    table is a view of those (one computation per claim, the same numbers everywhere);
+    otherwise they are computed here with the same settings.
     """
     u = usable(data, metric, STAGE_COLUMNS, "derive_rules")
     n = len(u.data)
@@ -624,21 +740,25 @@ def derive_rules(
         ]
         return pd.DataFrame(rows, columns=COLUMNS)
     d = add_features(u.data, fit=True, grid=grid)
-    inference = Inference(
-        alpha=alpha, adjust=adjust, margin=tolerance, n_boot=min(n_boot, 4000), seed=seed
-    )
-    nested = nested_rules(d, metric, by, inference=inference, min_models=min_group)
-    prefs = preferences(
-        d,
-        [v[0] for v in _PREFERENCE_RULES.values()],
-        metric,
-        by,
-        alpha=alpha,
-        adjust=adjust,
-        n_perm=max(n_perm, 100),
-        n_boot=n_boot,
-        seed=seed,
-    )
+    if nested is None:
+        inference = Inference(
+            alpha=alpha, adjust=adjust, margin=tolerance, n_boot=n_boot, seed=seed
+        )
+        nested = nested_rules(d, metric, by, inference=inference, min_models=min_group)
+    if prefs is None:
+        prefs = preferences(
+            d,
+            [v[0] for v in _PREFERENCE_RULES.values()],
+            metric,
+            by,
+            alpha=alpha,
+            adjust=adjust,
+            n_perm=max(n_perm, 100),
+            n_boot=n_boot,
+            seed=seed,
+        )
+    prefs = prefs.set_index("column").loc[[v[0] for v in _PREFERENCE_RULES.values()]]
+    prefs = prefs.reset_index()
     rows = nested.reindex(columns=COLUMNS).to_dict("records")
     for (rule, (_col, claim)), p in zip(_PREFERENCE_RULES.items(), prefs.itertuples(), strict=True):
         verdict = p.verdict

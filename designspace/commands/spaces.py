@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     names = [args.name] if args.name else list_spaces()
+    wide = max(10, *map(len, names))
     for name in names:
         space = get_space(name)
         if args.name:
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
             for key, value in space.parameters().items():
                 print(f"  {key:18s} {value}")
         else:
-            print(f"{space.name:10s} {space.description}")
+            inside = f" [inside {space.refines.name}]" if space.refines is not None else ""
+            print(f"{space.name:{wide}s} {space.description}{inside}")
     if not args.name:
         print(
             "\nShow one in full with 'designspace spaces NAME'; regimes: "

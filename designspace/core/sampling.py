@@ -5,6 +5,11 @@ crc32(space name)])`` and counted with the vectorized analytic counter; those in
 are kept in draw order, skipping duplicates. The batch size does not depend on ``n``, so the
 same seed gives the same configurations on any machine, and the first k of a sample of n are a
 sample of k.
+
+Two more rejections, per candidate and so with the same properties: a RegNet space with
+``num_stages`` keeps only networks with that many stages, and a space that ``refines`` another
+keeps only networks inside the parent's support (:func:`designspace.core.support.inside`), so
+that the two are nested by construction.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from designspace.core.complexity import complexity_arrays
 from designspace.core.regimes import Band, Regime, get_regime
 from designspace.core.regnet import compatible_widths, quantized_widths
 from designspace.core.spaces import AnyNetSpace, RegNetSpace, Space, get_space
+from designspace.core.support import support_filter
 from designspace.errors import DesignSpaceError
 
 BATCH = 4096
@@ -142,7 +148,10 @@ def _anynet_archs(space: AnyNetSpace, regime: Regime, c: dict[str, np.ndarray], 
 
 
 def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
-    """Per-block widths (m, dmax) of RegNet draws, with stage starts and validity mask."""
+    """Per-block widths (m, dmax) of RegNet draws, with stage starts, validity mask and the
+    number of stages of each draw. With ``space.num_stages`` set, ``ok`` also requires that
+    stage count, and only those draws are made compatible (the others keep the quantized
+    widths)."""
     d = space.depth.sample(rng, (m,)).astype(np.int64)
     w0 = space.w0.sample(rng, (m,)).astype(float)
     wa = space.wa.sample(rng, (m,)).astype(float)
@@ -154,11 +163,19 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
     valid = j[None, :] < d[:, None]
     starts = np.ones_like(valid)
     starts[:, 1:] = w[:, 1:] != w[:, :-1]
-    w, gg = compatible_widths(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
+    stages = (starts & valid).sum(axis=1)
+    if space.num_stages is None:
+        w, gg = compatible_widths(w, b[:, None], np.broadcast_to(g[:, None], w.shape))
+        rows = np.ones(m, dtype=bool)
+    else:
+        rows = stages == space.num_stages
+        gg = np.broadcast_to(g[:, None], w.shape).copy()
+        w[rows], gg[rows] = compatible_widths(w[rows], b[rows, None], g[rows, None])
     inner = np.rint(w / b[:, None])
-    ok = ((w <= MAX_CHANNELS) & (inner <= MAX_CHANNELS) | ~valid).all(axis=1)
+    ok = rows & ((w <= MAX_CHANNELS) & (inner <= MAX_CHANNELS) | ~valid).all(axis=1)
     return {
         "ok": ok,
+        "stages": stages,
         "w": w,
         "g": gg,
         "b": np.broadcast_to(b[:, None], w.shape),
@@ -168,8 +185,25 @@ def _regnet_blocks(space: RegNetSpace, rng: np.random.Generator, m: int):
     }
 
 
-def _regnet_costs(space: RegNetSpace, regime: Regime, c: dict) -> np.ndarray:
-    """Complexity (3, m) of RegNet draws, costed block by block (stages vary in number)."""
+def _regnet_costs(
+    space: RegNetSpace, regime: Regime, c: dict, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Complexity (3, m) of RegNet draws, costed block by block (stages vary in number).
+
+    ``rows`` (a boolean mask of the m draws) limits the count to those draws; the others get
+    zeros, so the caller must reject them.
+    """
+    if rows is not None:
+        out = np.zeros((3, rows.size), dtype=np.int64)
+        idx = np.flatnonzero(rows)
+        if idx.size and space.num_stages is not None:
+            out[:, idx] = _regnet_stage_costs(space, regime, c, idx)
+        elif idx.size:
+            dmax = int(c["d"][idx].max())
+            sub = {k: c[k][idx, :dmax] for k in ("w", "g", "b", "starts", "valid")}
+            sub["d"] = c["d"][idx]
+            out[:, idx] = _regnet_costs(space, regime, sub)
+        return out
     from designspace.core.complexity import block_cost, head_cost, stem_cost
 
     w, g, b, starts, valid = c["w"], c["g"], c["b"], c["starts"], c["valid"]
@@ -188,6 +222,33 @@ def _regnet_costs(space: RegNetSpace, regime: Regime, c: dict) -> np.ndarray:
     total = total + (cost * valid).sum(axis=2)
     last = w[np.arange(m), c["d"] - 1]
     return total + head_cost(last, regime.num_classes)
+
+
+def _regnet_stage_costs(space: RegNetSpace, regime: Regime, c: dict, idx: np.ndarray) -> np.ndarray:
+    """Complexity (3, len(idx)) of the draws ``idx``, which all have ``space.num_stages``
+    stages: costed stage by stage (the same count as block by block, far fewer operations)."""
+    s = space.num_stages
+    _, col = np.nonzero(c["starts"][idx] & c["valid"][idx])  # row-major: s starts a row
+    col = col.reshape(-1, s)
+    depth = np.concatenate([col[:, 1:], c["d"][idx, None]], axis=1) - col
+
+    def per_stage(key: str) -> np.ndarray:
+        return np.take_along_axis(c[key][idx], col, axis=1)
+
+    return complexity_arrays(
+        depth,
+        per_stage("w"),
+        per_stage("b"),
+        per_stage("g"),
+        np.full_like(depth, 2),
+        resolution=regime.resolution,
+        block=space.block,
+        stem=regime.stem,
+        stem_width=regime.stem_width,
+        in_channels=regime.in_channels,
+        num_classes=regime.num_classes,
+        se_ratio=space.se_ratio,
+    ).reshape(3, -1)
 
 
 def _regnet_archs(space: RegNetSpace, regime: Regime, c: dict, idx) -> list:
@@ -256,10 +317,11 @@ def sample(
         if band is not None and not 0 <= band[0] < band[1]:
             raise DesignSpaceError(f"{key} band {band} is empty or reversed: need 0 <= LO < HI")
     rng = _rng(seed, space)
+    in_parent = support_filter(space)
     archs: list[Architecture] = []
     costs: list[np.ndarray] = []
     seen: set = set()
-    draws = dups = 0
+    draws = dups = wrong_stages = outside_parent = 0
     while len(archs) < n and draws < max_draws and (archs or draws < HOPELESS_DRAWS):
         if isinstance(space, AnyNetSpace):
             cand = _draw_anynet(space, rng, BATCH)
@@ -281,9 +343,11 @@ def sample(
             ok_shape = cand["valid"]
         else:
             cand = _regnet_blocks(space, rng, BATCH)
-            cost = _regnet_costs(space, regime, cand)
-            build = _regnet_archs
             ok_shape = cand["ok"]
+            if space.num_stages is not None:
+                wrong_stages += int((cand["stages"] != space.num_stages).sum())
+            cost = _regnet_costs(space, regime, cand, ok_shape)  # only what can be kept
+            build = _regnet_archs
         ok = (
             _in_band(cost[0], bands["flops"])
             & _in_band(cost[1], bands["params"])
@@ -300,6 +364,9 @@ def sample(
             if key in seen:
                 dups += 1
                 continue
+            if in_parent is not None and not in_parent(arch):
+                outside_parent += 1
+                continue
             seen.add(key)
             archs.append(arch)
             costs.append(cost[:, i])
@@ -309,11 +376,17 @@ def sample(
         draws += consumed
     if len(archs) < n:
         lo, hi = bands["flops"]
+        rejected = []
+        if wrong_stages:
+            rejected.append(f"{wrong_stages} draws had not {space.num_stages} stages")
+        if outside_parent:
+            rejected.append(f"{outside_parent} lay outside {space.refines.name}'s support")
+        why = f"; {', '.join(rejected)}" if rejected else ""
         raise DesignSpaceError(
             f"only {len(archs)} of {n} distinct {space.name} configurations fall in the band "
             f"(flops {lo:.4g}..{hi:.4g} at {regime.resolution} px) after {draws} draws "
-            f"(acceptance {len(archs) / draws:.4%}); widen the band with --flops LO:HI or ask "
-            f"for fewer"
+            f"(acceptance {len(archs) / draws:.4%}{why}); widen the band with --flops LO:HI or "
+            f"ask for fewer"
         )
     c = np.asarray(costs, dtype=np.int64).reshape(-1, 3)
     return SampleSet(

@@ -110,6 +110,7 @@ _PAIR_VIEW = [
     "p_a_beats_b_high",
     "p_equivalence_adjusted",
     "diff_over_noise",
+    "confounded",
 ]
 
 
@@ -131,6 +132,7 @@ def _inference(ctx: Context) -> Inference:
 
 def _compare(ctx: Context, normalize: bool) -> Any:
     from designspace.analysis.compare import Normalization, compare
+    from designspace.analysis.rules import NESTED_STEPS
 
     o = ctx.options
     return compare(
@@ -140,6 +142,7 @@ def _compare(ctx: Context, normalize: bool) -> Any:
         o.reference,
         normalize=Normalization(o.complexity) if normalize else None,
         inference=_inference(ctx),
+        steps=NESTED_STEPS,
     )
 
 
@@ -181,7 +184,8 @@ def _drop_empty(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
-    return _drop_empty(pairs[[c for c in _PAIR_VIEW if c in pairs.columns]], ["diff_over_noise"])
+    view = pairs[[c for c in _PAIR_VIEW if c in pairs.columns]]
+    return _drop_empty(view, ["diff_over_noise", "confounded"])
 
 
 def run_comparison(ctx: Context, out: SectionResult) -> None:
@@ -199,9 +203,11 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
         f"the median interval lies inside that margin; 'indistinguishable' means the test and "
         f"both intervals show nothing; 'inconclusive' means the test and an interval disagree. "
         f"Reference {c.reference}; auc = mean of the EDF over the common error range "
-        f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models)."
+        f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models). A pair "
+        f"that is a nested step carries the step's balance in 'confounded' (empty: balanced; "
+        f"section Balance)."
     )
-    out.table("comparison", c.table, index=True)
+    out.table("comparison", c.table, index=True, shown=_drop_empty(c.table, ["confounded"]))
     out.text(
         f"Effect sizes of every pair (a relative to b): median_diff = median(a) - median(b) "
         f"(negative: a better) and p_a_beats_b = P(a random model of a has a lower error than "
@@ -384,6 +390,7 @@ def run_nested(ctx: Context, out: SectionResult) -> None:
 
     o = ctx.options
     table = nested_rules(ctx.data, o.metric, o.by, inference=_inference(ctx))
+    ctx.shared["rules_nested"] = table  # the rules section is a view of this table
     out.text(
         "Each RegNet constraint tested as DDS derives it: by the nested pair of spaces that "
         "differ only by that constraint, as a comparison of their error distributions (effect = "
@@ -393,7 +400,9 @@ def run_nested(ctx: Context, out: SectionResult) -> None:
         "an improvement) is shown. The deciding test is Brunner-Munzel on P(a constrained model "
         "beats one of the other); a verdict needs the test and both intervals to agree, else "
         "it is 'inconclusive'. Each verdict is recomputed with KS in place of Brunner-Munzel "
-        "and without outliers; a verdict that changes is 'fragile'."
+        "and without outliers; a verdict that changes is 'fragile'. A step whose two spaces "
+        "differ in a structural feature it is not meant to change is 'confounded by' that "
+        "feature (section Balance): its verdict measures that difference too."
     )
     out.bullets([r.sentence for r in table.itertuples()])
     shown = _drop_empty(table.drop(columns=["sentence", "claim", "evidence"]), ["diff_over_noise"])
@@ -403,6 +412,129 @@ def run_nested(ctx: Context, out: SectionResult) -> None:
         f"RegNet principles from nested spaces ({o.adjust}-adjusted, effect = median error "
         f"change, interval at the adjusted level):\n"
         + view.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+    )
+
+
+def run_balance(ctx: Context, out: SectionResult) -> None:
+    """Balance of the structural features of every nested step present (else of every group
+    against the reference), the confounders and the stratified re-comparison."""
+    from designspace.analysis.balance import (
+        INTENDED,
+        MIN_STRATUM,
+        SMD_THRESHOLD,
+        balance_frame,
+        step_balance,
+        strata_frame,
+    )
+    from designspace.analysis.rules import NESTED_STEPS
+
+    o = ctx.options
+    steps = [s for s in NESTED_STEPS if s.from_space in ctx.groups and s.to_space in ctx.groups]
+    if steps:
+        pairs = [(s.from_space, s.to_space, s.rule) for s in steps]
+        covered = {(s.from_space, s.to_space) for s in steps}
+        # Neighbours in the study's order that no step joins (e.g. AnyNetXE -> the
+        # reference sweep's RegNetX, which is not nested in XE) are compared too.
+        pairs += [
+            (frm, to, None)
+            for frm, to in zip(ctx.groups, ctx.groups[1:], strict=False)
+            if (frm, to) not in covered
+        ]
+        scope = (
+            "nested step (the features it is meant to change are 'intended'), and per pair of "
+            "neighbouring groups that no step joins (nothing intended)"
+        )
+    else:
+        ref = o.reference or ctx.groups[0]
+        pairs = [(ref, g, None) for g in ctx.groups if g != ref]
+        scope = (
+            f"{o.by} against the reference {ref} (no nested step is present, so nothing is "
+            f"intended: every structural difference is listed)"
+        )
+    out.text(
+        f"Is a comparison of two {o.by}s a comparison of one property? One table per {scope}: "
+        f"per structural feature (stage count, total and per-stage depth, per-stage width, b "
+        f"and g, flops, params, last-stage resolution in px) the two means, the standardized "
+        f"mean difference SMD = (mean of B - mean of A) / sqrt((var of A + var of B) / 2) "
+        f"for a pair A -> B (per-stage features among the models that have the stage; 'inf' "
+        f"when a feature is constant in both but differs), and a test "
+        f"(stage count: Fisher exact or chi-square; the rest: Mann-Whitney U) with its "
+        f"p-value, Holm-adjusted over the table. A feature is 'imbalanced' when |SMD| > "
+        f"{SMD_THRESHOLD:g} AND the adjusted p-value is below {o.alpha:g} (a systematic "
+        f"difference, not sampling noise) and the step is not meant to change it; flops and "
+        f"params are never intended. When stage count or last-stage resolution is a "
+        f"confounder, the errors are compared again within its strata (at least "
+        f"{MIN_STRATUM} models of each {o.by}; van Elteren's stratified Wilcoxon test, the "
+        f"weighted difference of medians with its {1 - o.alpha:g} bootstrap interval)."
+    )
+    results = []
+    for frm, to, rule in pairs:
+        if rule is not None and rule not in INTENDED:
+            out.not_done.append(
+                f"balance of {frm} -> {to}: no intended features are known for step {rule}"
+            )
+            continue
+        r = step_balance(
+            ctx.data, frm, to, rule, by=o.by, metric=o.metric, inference=_inference(ctx)
+        )
+        results.append(r)
+        out.text(r.sentence())
+        out.table(_balance_name(rule or to), r.table, shown=_balance_view(r.table, frm, to))
+        if r.stratified is not None:
+            s = r.stratified
+            out.text(s.sentence())
+            out.bullets(
+                [
+                    f"{t.stratum}: n = {t.n_a} {to} + {t.n_b} {frm}"
+                    + (
+                        f", median {t.median_a:.4f} vs {t.median_b:.4f} (difference "
+                        f"{t.median_diff:+.4f}, Mann-Whitney p = {t.p_value:.2g})"
+                        if t.n_a and t.n_b
+                        else ""
+                    )
+                    + ("" if t.used else f" - not used (fewer than {s.min_stratum} of each)")
+                    for t in s.table.itertuples()
+                ]
+            )
+        out.console.append(
+            f"balance {frm} -> {to}: {r.label or 'balanced'}"
+            + (f"; within strata: {r.stratified.sentence()}" if r.stratified else "")
+        )
+    out.table("balance", balance_frame(results), shown=False)
+    if any(r.stratified is not None for r in results):
+        out.table("balance_strata", strata_frame(results), shown=False)
+
+
+def _balance_name(key: str) -> str:
+    """A table name (file balance_<key>.csv) with only letters, digits, - and _."""
+    import re
+
+    return "balance_" + re.sub(r"[^A-Za-z0-9_-]+", "_", key)
+
+
+def _balance_view(table: pd.DataFrame, frm: str, to: str) -> pd.DataFrame:
+    """What the report shows of a balance table (a = ``to``, b = ``from``)."""
+    import numpy as np
+    import pandas as pd
+
+    def signed(x: float) -> str:
+        return "" if np.isnan(x) else ("+inf" if x > 0 else "-inf") if np.isinf(x) else f"{x:+.3f}"
+
+    flag = np.where(table["imbalanced"], "imbalanced", np.where(table["intended"], "intended", ""))
+    return pd.DataFrame(
+        {
+            "feature": table["label"],
+            f"n {to}": table["n_a"],
+            f"n {frm}": table["n_b"],
+            f"mean {to}": table["mean_a"],
+            f"mean {frm}": table["mean_b"],
+            "SMD": [signed(x) for x in table["smd"]],
+            "test": table["test"],
+            "p": table["p_value"],
+            "p (Holm)": table["p_adjusted"],
+            "flag": flag,
+            "note": table["note"],
+        }
     )
 
 
@@ -452,6 +584,7 @@ def run_preferences(ctx: Context, out: SectionResult) -> None:
         n_boot=o.n_boot,
         seed=o.seed,
     )
+    ctx.shared["preferences"] = table  # the rules section is a view of this table
     out.text(
         f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
         f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
@@ -486,12 +619,21 @@ def run_rules(ctx: Context, out: SectionResult) -> None:
         seed=o.seed,
         adjust=o.adjust,
         by=o.by,
+        nested=ctx.shared.get("rules_nested"),
+        prefs=ctx.shared.get("preferences"),
     )
     out.text(
         "One verdict per RegNet principle: the nested-space steps and the preferences of the "
         "best models (details in the sections above)."
     )
-    out.bullets([f"{r.rule}: {r.verdict} ({r.sensitivity}). {r.claim}" for r in rules.itertuples()])
+    out.bullets(
+        [
+            f"{r.rule}: {r.verdict} ({r.sensitivity}"
+            + (f"; {r.confounded}" if str(r.confounded).startswith("confounded") else "")
+            + f"). {r.claim}"
+            for r in rules.itertuples()
+        ]
+    )
     out.table("rules", rules, shown=False)
 
 

@@ -131,6 +131,7 @@ SECTIONS: dict[str, Section] = {
             ("{complexity}",),
             min_groups=2,
         ),
+        Section("balance", "Balance", rs.run_balance, STAGE_COLUMNS, min_groups=2),
         Section("sample_size", "Sample-size sensitivity", rs.run_sample_size),
         Section("search", "Random-search efficiency", rs.run_search),
         Section("flops", "Error vs complexity", rs.run_flops, ("{complexity}",)),
