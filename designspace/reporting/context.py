@@ -143,6 +143,7 @@ def data_warnings(models: pd.DataFrame, options: AnalysisOptions) -> list[str]:
                 f"other group) is beyond 0.5 +- {delta:.2f}; sample more models to decide "
                 f"smaller differences"
             )
+    out += _mixed_settings(models, labels, options.by)
     if "num_classes" in models.columns and options.metric.endswith("top1_err"):
         classes = models["num_classes"].to_numpy()
         errors = models[options.metric].to_numpy(dtype=float)
@@ -158,6 +159,36 @@ def data_warnings(models: pd.DataFrame, options: AnalysisOptions) -> list[str]:
                     f"({options.metric} near {chance_error(c):.2f} with {c} classes): they learned "
                     f"nothing; a longer schedule or a lower learning rate may be needed"
                 )
+    return out
+
+
+# Result columns whose values change the error a model reaches: a comparison of groups trained
+# with different values measures them too.
+_SETTING_COLUMNS = {"precision": "precision", "channels_last": "memory layout (channels_last)"}
+
+
+def _mixed_settings(models: pd.DataFrame, labels: Any, by: str) -> list[str]:
+    """A warning per training setting (precision, layout) that differs between the models."""
+    import pandas as pd
+
+    out = []
+    for column, what in _SETTING_COLUMNS.items():
+        if column not in models.columns:
+            continue
+        values = models[column].astype("string").fillna("unknown")
+        if values.nunique() < 2:
+            continue
+        mix = (
+            pd.crosstab(pd.Series(labels, index=models.index, name=by), values)
+            .apply(lambda row: ", ".join(f"{v}: {n}" for v, n in row.items() if n), axis=1)
+            .to_dict()
+        )
+        shown = "; ".join(f"{g} ({m})" for g, m in mix.items())
+        out.append(
+            f"the models were trained with different {what} settings - {shown}: a comparison "
+            f"across them measures the setting too; re-run the odd ones with the study's "
+            f"recorded setting (a resumed sweep keeps it) or compare within one setting"
+        )
     return out
 
 

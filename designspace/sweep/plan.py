@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,6 +234,38 @@ def build_manifest(config: SweepConfig, plan: pd.DataFrame, name: str) -> dict[s
         "train": config.train.to_dict(),
         "max_failures": config.max_failures,
     }
+
+
+def resolve_precision(
+    requested: str,
+    device: str,
+    old: Mapping[str, Any] | None = None,
+    recorded: Iterable[Any] = (),
+) -> str:
+    """The precision every trial of a sweep trains at: ``fp32`` or ``bf16``.
+
+    An explicit ``requested`` value is kept. ``auto`` is resolved once per sweep and then kept:
+    the value an existing manifest ``old`` records under ``resolved``, else (a sweep written
+    before that was recorded) the one precision its recorded rows ``recorded`` report, else the
+    fastest honest path for ``device`` (the trials' resolved device): bf16 autocast on CUDA;
+    fp32 on a CPU, where bf16 autocast was measured slower for the sampled networks even with
+    native bf16 units (grouped convolutions; see benchmarks/bench_models_per_hour.py). A
+    resumed sweep therefore never mixes fp32 and bf16 rows, on whatever machine it resumes.
+    """
+    if requested != "auto":
+        return requested
+    kept = ((old or {}).get("resolved") or {}).get("precision")
+    if kept in ("fp32", "bf16"):
+        return kept
+    seen = {str(v) for v in recorded if v in ("fp32", "bf16")}
+    if len(seen) == 1:
+        return seen.pop()
+    if len(seen) > 1:
+        raise DesignSpaceError(
+            "this sweep's recorded rows mix fp32 and bf16 and --precision is auto; give "
+            "--precision fp32 or --precision bf16 to say which the remaining models use"
+        )
+    return "bf16" if device.startswith("cuda") else "fp32"
 
 
 _IGNORED_DIFFERENCES = {f"train.{k}" for k in PLACEMENT_SETTINGS} | {"study.samples"}

@@ -41,6 +41,7 @@ from designspace.sweep.plan import (
     plan_digester,
     plan_records,
     plan_sweep,
+    resolve_precision,
     resolve_run_dir,
     round_robin,
 )
@@ -200,7 +201,16 @@ def _run_locked(
         executor = get_executor(placement.executor)
         with executor.connect(placement) as available:
             r = resolve_resources(placement, config.train, available)
-            settings = dataclasses.replace(config.train, threads=r.threads, device=r.device)
+            precisions = (
+                scan.table.column("precision").to_pylist()
+                if scan.table is not None and "precision" in scan.table.column_names
+                else []
+            )
+            precision = resolve_precision(config.train.precision, r.device, old, precisions)
+            manifest["resolved"] = {"precision": precision}
+            settings = dataclasses.replace(
+                config.train, threads=r.threads, device=r.device, precision=precision
+            )
             # A bad file would block its model's new file (same name): move it aside first.
             _quarantine(run_dir, scan.bad)
             if old is None:
