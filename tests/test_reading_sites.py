@@ -39,8 +39,7 @@ CALLED_READERS = {"open", "load", "loads"}
 WRITE_MODES = set("wax")
 
 # (file, function, call) -> why it stays raw. Each entry is a read that core/reading.py does
-# not do, and why that is safe; a GAP entry is a user-supplied read still to be routed
-# through reading.py by the owner of its file (see the reason).
+# not do, and why that is safe.
 ALLOWED: dict[tuple[str, str, str], str] = {
     # --- not a file: text already in memory, parsed ---------------------------------------
     ("designspace/analysis/_data.py", "as_list", "json.loads"):
@@ -90,29 +89,16 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "a parquet file checked by reading.check_regular_file (size limit) just before",
     ("designspace/formats/nds.py", "import_nds", "pq.read_schema"):
         "the footer of a file of the output's data set (result_files: regular files only)",
-    # --- GAP: user-supplied reads not yet through reading.py (files owned elsewhere). Each
-    # --- is checked to be a regular file first (no FIFO or device reaches it), but its size
-    # --- is not bounded: route it through reading.py (check_data_set, open_regular).
+    # --- readers of libraries (pyarrow, PIL, pickle) given what reading.py checked/opened
     ("designspace/formats/archfile.py", "read_table", "pd.read_parquet"):
-        "GAP: a parquet file is checked by reading.check_regular_file; a parquet FOLDER is "
-        "read as it is (pyarrow skips what is not a regular file): reading.check_data_set",
+        "a parquet file or folder checked first by reading.check_regular_file / "
+        "reading.check_data_set (regular files, total size bounded)",
     ("designspace/formats/results.py", "scan_results", "pq.read_table"):
-        "GAP: result_files keeps regular files only; sizes not bounded: "
-        "reading.check_data_set, or reading.open_regular with a limit",
-    ("designspace/training/data.py", "_read_bytes", "gzip.open"):
-        "GAP: an IDX file under --data-root (is_file checked by its caller); the gunzipped "
-        "size is not bounded: reading.open_regular and a bounded read",
-    ("designspace/training/data.py", "_read_bytes", "path.read_bytes"):
-        "GAP: an IDX file under --data-root (is_file checked by its caller): "
-        "reading.read_bytes with a limit",
-    ("designspace/training/data.py", "_unpickle", "path.open"):
-        "GAP: a CIFAR-10 batch under --data-root (is_file checked; restricted unpickler): "
-        "reading.open_regular with a limit",
+        "pyarrow reading the file object reading.open_regular opened (RESULT_FILE_LIMIT)",
     ("designspace/training/data.py", "_unpickle", "_CifarUnpickler().load"):
-        "GAP: the restricted unpickler reading the file opened above",
+        "the restricted unpickler reading the file reading.open_regular opened (bounded)",
     ("designspace/training/data.py", "_load_image", "Image.open"):
-        "GAP: an image under --data-root (list_image_folder keeps regular files only): "
-        "reading.open_regular with a limit, then Image.open(file object)",
+        "PIL decoding the file object reading.open_regular opened (bounded)",
 }  # fmt: skip
 
 
@@ -360,3 +346,30 @@ def test_architecture_text_and_list_cells_are_parsed_bounded():
         with pytest.raises(DesignSpaceError, match="per-stage lists") as info:
             Architecture.from_row({**row, "depths": cell})
         assert "\n" not in str(info.value)
+
+
+def test_data_set_files_are_read_within_their_limits(tmp_path, monkeypatch):
+    """An IDX file that gunzips beyond IDX_LIMIT (a gzip bomb), a CIFAR-10 batch and a result
+    file over their limits: each refused or set aside in one line, nothing read whole."""
+    import gzip
+
+    from designspace.formats import results as res
+    from designspace.training import data
+
+    monkeypatch.setattr(data, "IDX_LIMIT", 1000)
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    bomb.write_bytes(gzip.compress(bytes(10_000)))  # 10 kB of zeros in a few bytes
+    with pytest.raises(DesignSpaceError, match="gunzips to more than"):
+        data.read_idx(bomb)
+    monkeypatch.setattr(data, "CIFAR_FILE_LIMIT", 10)
+    batch = tmp_path / "data_batch_1"
+    batch.write_bytes(bytes(100))
+    with pytest.raises(DesignSpaceError, match="CIFAR-10 file .* over the 10 bytes limit"):
+        data._unpickle(batch)
+    monkeypatch.setattr(res, "RESULT_FILE_LIMIT", 100)
+    folder = tmp_path / "sweep" / res.DATA_DIRNAME
+    folder.mkdir(parents=True)
+    (folder / "AnyNetXA-000000-0123456789abcdef.parquet").write_bytes(bytes(1000))
+    scan = res.scan_results(tmp_path / "sweep")
+    assert scan.table is None and len(scan.bad) == 1
+    assert "over the 100 bytes limit" in scan.bad[0][1]

@@ -56,6 +56,7 @@ def read_table(path: str | Path, limit: int = reading.TABLE_LIMIT) -> pd.DataFra
         raise DesignSpaceError(f"file {p} does not exist")
     source: Path | io.StringIO = p
     if p.is_dir():
+        reading.check_data_set(p, "parquet data set", limit)
         reader = pd.read_parquet
     elif p.suffix in TABLE_FORMATS:
         reading.check_regular_file(p, "table", limit)

@@ -57,6 +57,9 @@ QUARANTINE_DIRNAME = "quarantine"
 MANIFEST_FORMAT = "designspace-sweep-1"
 #: The largest sweep manifest read, bytes (a manifest holds settings, a few KiB).
 MANIFEST_LIMIT = 16 << 20
+# One result file holds one model's row (a few KiB; a replicate's rows a little more): a file
+# far bigger is not one of ours and is listed as bad instead of being read.
+RESULT_FILE_LIMIT = 64 << 20
 KEY_COLUMNS = ("space", "sample_index", "arch_id")
 
 IDENTITY_COLUMNS: dict[str, pa.DataType] = {
@@ -294,7 +297,11 @@ def scan_results(path: str | Path) -> ResultsScan:
     bad: list[tuple[Path, str]] = []
     for f in files:
         try:
-            table = pq.read_table(f)
+            with reading.open_regular(f, "result file", RESULT_FILE_LIMIT) as fh:
+                table = pq.read_table(fh)
+        except DesignSpaceError as exc:  # not a regular file, or far too big for one row
+            bad.append((f, str(exc)))
+            continue
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
             bad.append((f, f"{type(exc).__name__}: {exc}"))
             continue

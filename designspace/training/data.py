@@ -44,6 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from designspace.core import reading
 from designspace.core.datasets import (
     DATASETS,
     IMAGE_SUFFIXES,
@@ -161,15 +162,31 @@ class InMemoryData:
 
 
 # --------------------------------------------------------------------------- Fashion-MNIST
+# The largest IDX file read (after gunzipping): Fashion-MNIST's training images are 47 MB.
+IDX_LIMIT = 2 * 1024**3
+# The largest CIFAR-10 batch file (about 30 MB each) and image-folder image read.
+CIFAR_FILE_LIMIT = 512 * 1024**2
+IMAGE_LIMIT = 256 * 1024**2
+
+
 def _read_bytes(path: Path, hint: str) -> bytes:
-    """Whole file, gunzipped when it ends in .gz; a truncated/corrupt file names itself."""
+    """Whole file (a regular file of at most :data:`IDX_LIMIT` bytes), gunzipped when it ends
+    in .gz (at most :data:`IDX_LIMIT` bytes once gunzipped); a truncated/corrupt file names
+    itself."""
+    if path.suffix != ".gz":
+        return reading.read_bytes(path, "IDX file", IDX_LIMIT)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+        with reading.open_regular(path, "IDX file", IDX_LIMIT) as raw:
+            with gzip.GzipFile(fileobj=raw) as fh:
+                data = fh.read(IDX_LIMIT + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise DesignSpaceError(f"{path} is truncated or corrupt ({exc}); {hint}") from None
+    if len(data) > IDX_LIMIT:
+        raise DesignSpaceError(
+            f"{path} gunzips to more than {IDX_LIMIT // 1024**2} MiB, far more than an IDX file "
+            f"of images holds; {hint}"
+        )
+    return data
 
 
 def read_idx(path: str | Path, hint: str = "replace the file") -> np.ndarray:
@@ -317,8 +334,10 @@ def _unpickle(path: Path) -> Any:
     if not path.is_file():
         raise DesignSpaceError(f"CIFAR-10 file {path} is missing; pass a complete data folder")
     try:
-        with path.open("rb") as fh:
+        with reading.open_regular(path, "CIFAR-10 file", CIFAR_FILE_LIMIT) as fh:
             return _CifarUnpickler(fh, encoding="latin1").load()
+    except DesignSpaceError:
+        raise
     except MemoryError:
         raise DesignSpaceError(f"{path} is truncated or corrupt (too large to read)") from None
     except Exception as exc:  # noqa: BLE001 - no code runs here; any error means a bad file
@@ -387,7 +406,7 @@ def _load_image(path: Path, resolution: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with reading.open_regular(path, "image", IMAGE_LIMIT) as fh, Image.open(fh) as img:
             img = img.convert("RGB")
             w, h = img.size
             short = round(resolution * 256 / 224)
