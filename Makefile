@@ -29,8 +29,10 @@ browser:
 demo: install data
 	$(BIN)/designspace demo
 
+# One worker per core, each test file on one worker (a file's module fixtures, e.g. a shared
+# Ray session or a trained sweep, are built once): most tests wait on subprocesses.
 test: install data browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: install data
 	$(BIN)/python benchmarks/run_all.py
