@@ -1,8 +1,9 @@
 """designspace: design network design spaces (NDS 2019, DDS/RegNet 2020).
 
-The pure core (architectures, spaces, sampling, the RegNet rule, analytic complexity) is
-imported eagerly and needs neither torch nor ray. Torch-backed functions (``build_model``,
-``count_fvcore``, ``load_data``, ``train``) and the Ray sweep (``run_sweep``) load on first use.
+Every name below loads its module on first use: the pure core (architectures, spaces,
+sampling, the RegNet rule, analytic complexity; neither torch nor ray), the torch-backed
+functions (``build_model``, ``count_fvcore``, ``load_data``, ``train``) and the sweep
+(``run_sweep``).
 
 Conventions everywhere: flops are multiply-adds; errors are fractions in [0, 1]; resolutions
 are the side of a square input in pixels.
@@ -13,18 +14,29 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from designspace.core.arch import Architecture, Stage
-from designspace.core.complexity import Complexity, complexity, stage_summary
-from designspace.core.named import get_model, list_models
-from designspace.core.regimes import Regime, get_regime, list_regimes
-from designspace.core.regnet import regnet_architecture, regnet_widths
-from designspace.core.sampling import SampleSet, sample
-from designspace.core.spaces import get_space, list_spaces, load_space
 from designspace.errors import DesignSpaceError
 from designspace.version import __version__ as __version__
 
-# name -> module, imported on first attribute access (keeps `import designspace` light)
+# name -> module, imported on first attribute access: `import designspace` (and so the command
+# line, whose SIGINT/SIGTERM handlers can only be installed once it has loaded) stays instant.
 _LAZY = {
+    "Architecture": "designspace.core.arch",
+    "Stage": "designspace.core.arch",
+    "Complexity": "designspace.core.complexity",
+    "complexity": "designspace.core.complexity",
+    "stage_summary": "designspace.core.complexity",
+    "get_model": "designspace.core.named",
+    "list_models": "designspace.core.named",
+    "Regime": "designspace.core.regimes",
+    "get_regime": "designspace.core.regimes",
+    "list_regimes": "designspace.core.regimes",
+    "regnet_architecture": "designspace.core.regnet",
+    "regnet_widths": "designspace.core.regnet",
+    "SampleSet": "designspace.core.sampling",
+    "sample": "designspace.core.sampling",
+    "get_space": "designspace.core.spaces",
+    "list_spaces": "designspace.core.spaces",
+    "load_space": "designspace.core.spaces",
     "build_model": "designspace.training.models",
     "count_fvcore": "designspace.training.counting",
     "count_flop_counter_mode": "designspace.training.counting",
@@ -45,24 +57,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'designspace' has no attribute {name!r}")
 
 
-__all__ = [
-    "Architecture",
-    "Stage",
-    "Complexity",
-    "complexity",
-    "stage_summary",
-    "DesignSpaceError",
-    "get_model",
-    "list_models",
-    "Regime",
-    "get_regime",
-    "list_regimes",
-    "regnet_architecture",
-    "regnet_widths",
-    "SampleSet",
-    "sample",
-    "get_space",
-    "list_spaces",
-    "load_space",
-    *_LAZY,
-]
+__all__ = ["DesignSpaceError", *_LAZY]

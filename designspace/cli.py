@@ -114,30 +114,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled like SIGINT (Ctrl-C): the command stops cleanly and exits with 128 + the signal
     (130 for SIGINT, 143 for SIGTERM).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
     received: list[int] = []  # the stopping signals seen (a library may re-raise without it)
 
-    def terminated(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: object) -> None:
         received.append(signum)
-        raise Terminated(signum)
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
-    old_term = None
+    old = {}
     if threading.current_thread() is threading.main_thread():
-        old_term = signal.signal(signal.SIGTERM, terminated)
+        old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    args = argparse.Namespace(command="")
+    try:
+        # The parser loads every command module: a signal then interrupts nothing.
+        args = build_parser().parse_args(argv)
+        return _run(args, received)
+    except Exception:
+        # A library turned the stop into another exception (numpy, interrupted while it
+        # loads its C extension, raises ImportError): the signal is what happened.
+        if not received:
+            raise
+        return _stopped(args.command, received[-1])
+    except KeyboardInterrupt as exc:
+        return _stopped(args.command, getattr(exc, "signum", signal.SIGINT))
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _stopped(command: str, signum: int) -> int:
+    """One line for a command stopped by ``signum``; the exit code 128 + ``signum``."""
+    name = "terminated" if signum == signal.SIGTERM else "interrupted"
+    print(f"{' '.join(['designspace', command]).strip()}: {name}", file=sys.stderr)
+    return 128 + int(signum)
+
+
+def _run(args: argparse.Namespace, received: list[int]) -> int:
+    """Run the parsed command; bad input and system errors become one line and exit 2."""
     try:
         return int(args.run(args) or 0)
     except DesignSpaceError as exc:
+        if received:
+            raise
         print(f"designspace {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", received[-1] if received else signal.SIGINT)
-        name = "terminated" if signum == signal.SIGTERM else "interrupted"
-        print(f"designspace {args.command}: {name}", file=sys.stderr)
-        return 128 + int(signum)
     except BrokenPipeError:
         return 0
     except OSError as exc:
+        if received:
+            raise
         print(f"designspace {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as exc:  # Path.resolve() before Python 3.13: a link loop
@@ -147,9 +171,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop = OSError(errno.ELOOP, "symlink loop", where)
         print(f"designspace {args.command}: error: {os_error_message(loop)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    finally:
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -20,5 +19,7 @@ def closest(name: str, choices: Iterable[str]) -> list[str]:
     name" message lists."""
     listed = list(choices)
     key = str(name).lower()
+    import difflib  # here: errors.py loads with every command, before its signal handlers
+
     score = {c: difflib.SequenceMatcher(None, key, c.lower()).ratio() for c in listed}
     return sorted(listed, key=lambda c: (key not in c.lower(), -score[c]))

@@ -97,7 +97,14 @@ def one_run(out: Path, executor: str, sig: signal.Signals, delay: float) -> dict
         "resume_exit": resumed.returncode,
         "rows": keys(out) if (out / "results").exists() else [],
         "stray_after_resume": ";".join(stray(out)),
+        # what went wrong, when something did: the last lines of each command's stderr
+        "stderr_tail": _tail(err) if "Traceback" in err or code not in EXPECTED.values() else "",
+        "resume_stderr_tail": _tail(resumed.stderr) if resumed.returncode else "",
     }
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
 def main() -> None:

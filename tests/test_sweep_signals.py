@@ -43,3 +43,39 @@ def test_sigterm_mid_sweep_exits_143_leaves_nothing_and_resumes(tmp_path):
     assert len(frame) == 4 and len(set(keys_of(frame))) == 4
     assert {n: (out / "results" / n).read_bytes() for n in first} == first
     assert not _stray(out), _stray(out)
+
+
+def test_a_signal_while_the_command_loads_is_one_line_without_a_traceback(monkeypatch, capsys):
+    """SIGINT or SIGTERM while the parser imports the commands, or while a library loads
+    (numpy turns the KeyboardInterrupt raised inside its C extension's import into an
+    ImportError): exit 128 + the signal, one line, no traceback; handlers restored after."""
+    from designspace import cli
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+
+        def loading(sig=sig):
+            os.kill(os.getpid(), sig)  # delivered here: the handler raises at once
+            raise AssertionError("not reached")
+
+        monkeypatch.setattr(cli, "build_parser", loading)
+        assert cli.main(["spaces"]) == 128 + sig
+        err = capsys.readouterr().err
+        word = "interrupted" if sig == signal.SIGINT else "terminated"
+        assert err == f"designspace: {word}\n"
+
+    def numpy_like(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt as exc:
+            raise ImportError("PyCapsule_Import could not import module 'datetime'") from exc
+
+    monkeypatch.undo()
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    args = parser.parse_args(["spaces"])
+    monkeypatch.setattr(args, "run", numpy_like)
+    monkeypatch.setattr(parser, "parse_args", lambda argv: args)
+    assert cli.main(["spaces"]) == 130
+    assert capsys.readouterr().err == "designspace spaces: interrupted\n"
+    assert {s: signal.getsignal(s) for s in before} == before
