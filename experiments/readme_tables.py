@@ -4,7 +4,10 @@
 
 One markdown table per study: the error summary per space and the Brunner-Munzel comparison with
 the reference space (raw and Holm-adjusted p, difference of medians, verdict), as written by
-``designspace analyze``. The README's tables are this script's output, pasted unchanged.
+``designspace analyze``. The README's tables are this script's output, pasted unchanged. Those
+pairwise verdicts are exploratory (adjusted within the table; the header says so); the
+study's findings are the confirmatory family's verdicts, printed after it from
+``analysis/findings.csv`` when the analysis wrote one (:mod:`designspace.analysis.family`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ def table(study: Path) -> str:
     c = pd.read_csv(study / "analysis" / "comparison.csv")
     rows = [
         "| space | n | min | q1 | median | q3 | mean | BM p vs reference (raw -> Holm) "
-        "| median diff vs reference | verdict |",
+        "| median diff vs reference | verdict (exploratory) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in c.itertuples():
@@ -36,11 +39,34 @@ def table(study: Path) -> str:
     return "\n".join(rows)
 
 
+def findings_table(study: Path) -> str | None:
+    """The markdown table of a study's findings (``analysis/findings.csv``: the confirmatory
+    family's verdicts, Holm once over the family), or None when the analysis wrote none."""
+    path = study / "analysis" / "findings.csv"
+    if not path.exists():
+        return None
+    f = pd.read_csv(path)
+    rows = [
+        "| finding (confirmatory) | verdict | p raw -> adjusted over the family | effect "
+        "[interval] |",
+        "|---|---|---|---|",
+    ]
+    for r in f.itertuples():
+        rows.append(
+            f"| {r.rule} | {r.verdict} | {r.p_value:.2g} -> {r.p_adjusted:.2g} | "
+            f"{r.effect:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}] |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("studies", nargs="+", type=Path, help="study folders")
     for study in ap.parse_args().studies:
         print(f"{study}\n\n{table(study)}\n")
+        found = findings_table(study)
+        if found is not None:
+            print(f"{found}\n")
 
 
 if __name__ == "__main__":

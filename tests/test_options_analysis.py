@@ -36,6 +36,7 @@ OTHER = {
     "adjust": ("bh", "bh"),
     "margin": (0.01, "0.01"),
     "best": (0.1, "0.1"),
+    "confirmatory": (("shared_b", "good_wm"), "shared_b,good_wm"),
 }
 # The flags each command had before they were generated (issue 23: analyze lacked four).
 OLD_ANALYZE = "--by --metric --reference --alpha --out --formats --n-boot --seed --adjust --margin"
@@ -129,6 +130,7 @@ def test_formats_are_a_comma_separated_list():
         ("--adjust", "sidak"),
         ("--formats", "jpg"),
         ("--by", " "),
+        ("--confirmatory", "shared_q"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_flag(flag, value):
@@ -181,3 +183,17 @@ def test_commands_share_one_help_formatter(command):
     assert build_parser().formatter_class is HelpFormatter
     nds = next(a for a in subparser("import")._actions if a.dest == "format").choices["nds"]
     assert nds.formatter_class is HelpFormatter
+
+
+def test_confirmatory_claims_are_the_analysis_library_s():
+    from designspace.analysis.family import known_claims
+    from designspace.reporting.options import CONFIRMATORY_CLAIMS
+
+    assert CONFIRMATORY_CLAIMS == known_claims()
+
+
+def test_confirmatory_may_be_empty_and_drops_duplicates():
+    args = subparser("analyze").parse_args(["r", "--confirmatory", ""])
+    assert options_from_args(args).confirmatory == ()
+    assert AnalysisOptions(confirmatory=["good_wm", "good_wm"]).confirmatory == ("good_wm",)
+    assert AnalysisOptions().confirmatory is None

@@ -128,3 +128,18 @@ def test_a_budgeted_study_prints_its_eta_first_and_resumes_bigger(tmp_path):
     assert len(again) == 6 and (again.attempt == 1).all()
     old = again.merge(frame[["arch_id", "finished_at"]], on="arch_id", suffixes=("", "_old"))
     assert len(old) == 4 and (old.finished_at == old.finished_at_old).all()
+
+
+def test_a_study_declares_its_confirmatory_family():
+    good = {"name": "x", "spaces": ["AnyNetXA", "AnyNetXB", "AnyNetXC"], "n": 1,
+            "regime": "imagenet", "out": "o"}  # fmt: skip
+    assert study_from_dict(good).confirmatory is None  # default: every step present
+    study = study_from_dict({**good, "confirmatory": ["shared_g", "good_wm", "shared_g"]})
+    assert study.confirmatory == ("shared_g", "good_wm")
+    for value, message in (
+        (["shared_q"], r"f\.toml: 'confirmatory': unknown claim 'shared_q' \(did you mean"),
+        (["widths_increase"], "does not hold both spaces"),
+        ("shared_b", "must be a list of claim names"),
+    ):
+        with pytest.raises(DesignSpaceError, match=message):
+            study_from_dict({**good, "confirmatory": value}, "f.toml")

@@ -48,6 +48,7 @@ from designspace.analysis.edf import (
     max_common_bins,
     normalized_weights,
 )
+from designspace.analysis.family import Family, FamilyInference
 from designspace.analysis.features import add_features
 from designspace.analysis.fidelity import join_results, rank_agreement
 from designspace.analysis.fit import (
@@ -96,6 +97,8 @@ __all__ = [
     "seed_agreement",
     "EDF",
     "Comparison",
+    "Family",
+    "FamilyInference",
     "FitGrid",
     "GoodRange",
     "Inference",

@@ -186,8 +186,14 @@ def preferences(
     n_boot: int = 10_000,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     seed: int = 0,
+    *,
+    others: Sequence[float] = (),
 ) -> pd.DataFrame:
     """Preference of the best models for each statistic column; one row per column.
+
+    ``others``: raw p-values of the other members of these columns' family (e.g. the nested
+    steps of a study's confirmatory family, :mod:`.family`; nan = not a test): the adjustment
+    and the interval level run over the columns' p-values plus these.
 
     ``by`` None (or a column absent from the data) pools all models in one stratum. Columns
     b, g, depth and wm are derived from the per-stage lists when missing. See the module
@@ -246,10 +252,11 @@ def preferences(
             stable=len({(r.low, r.best, r.high) for r in ranges}) == 1,
         )
         rows.append(row)
-    done = _settle(rows, top, n_perm, min(n_boot, 4000), seed, alpha, adjust)
-    adjusted = adjust_pvalues([r.get("p_value", np.nan) for r in rows], adjust)
-    tested = np.isfinite(adjusted)
-    level = interval_alpha(alpha, int(tested.sum()), adjust, int(np.sum(adjusted[tested] < alpha)))
+    extra = [float(p) for p in others if np.isfinite(p)]
+    done = _settle(rows, top, n_perm, min(n_boot, 4000), seed, alpha, adjust, extra)
+    joint = adjust_pvalues([r.get("p_value", np.nan) for r in rows] + extra, adjust)
+    adjusted, tested = joint[: len(rows)], np.isfinite(joint)
+    level = interval_alpha(alpha, int(tested.sum()), adjust, int(np.sum(joint[tested] < alpha)))
     for r, pa in zip(rows, adjusted, strict=True):
         r["p_adjusted"] = pa
         if "verdict" in r:
@@ -305,13 +312,16 @@ def _settle(
     seed: int,
     alpha: float,
     adjust: str,
+    others: Sequence[float] = (),
 ) -> dict[str, str]:
     """Settle the tested rows (those with ``_data``): permutation p-value and shift interval
     from ``growth`` x ``n_perm`` permutations and x ``n_boot`` resamples, ``growth`` doubled
     from 1 while the verdict is not decided (:func:`.decide.settle`), up to ``MAX_GROWTH``.
     Fills p_value, shift_low / shift_high at the final adjusted level, their MC errors and
-    growth in each row; returns the verdict of every tested column. With BH the interval
-    level depends on the number of claims, so the settling is repeated until it is stable."""
+    growth in each row; returns the verdict of every tested column. ``others``: p-values
+    of the family outside these rows (in the adjustment and the interval level). With BH
+    the interval level depends on the number of claims, so the settling is repeated until
+    it is stable."""
     tested = [r for r in rows if "_data" in r]
     if not tested:
         return {}
@@ -328,6 +338,7 @@ def _settle(
         return preference_test(x, err, strata, top, n_perm * growth, seed, key)[1]
 
     def level_of(ps: list[float]) -> float:
+        ps = list(ps) + list(others)
         pa = adjust_pvalues(ps, adjust)
         return interval_alpha(alpha, len(ps), adjust, int(np.sum(pa < alpha)))
 
@@ -346,7 +357,8 @@ def _settle(
             )
 
         def outcome(i: int, points: Sequence[dict[str, float]]) -> tuple[str]:
-            pa = adjust_pvalues(np.clip([q["p"] for q in points], 0.0, 1.0), adjust)[i]
+            own = list(np.clip([q["p"] for q in points], 0.0, 1.0))
+            pa = adjust_pvalues(own + list(others), adjust)[i]
             bound = Bound(points[i]["lo"], points[i]["hi"], 0.0, False)
             return (_verdict(decide(pa, alpha, tested[i]["shift"] < 0, [bound])),)
 

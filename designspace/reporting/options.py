@@ -27,6 +27,23 @@ MAX_BOOT = 10_000_000
 BOOT_MEMORY_LIMIT = 4 << 30
 BOOT_BYTES_PER_DRAW = 24
 ADJUSTMENTS = ("holm", "bh", "none")
+#: The claims a confirmatory family may hold: the nested steps' rules
+#: (designspace.analysis.rules.NESTED_STEPS), then the preference claims
+#: (designspace.analysis.family.PREFERENCE_CLAIMS); a test checks they agree.
+CONFIRMATORY_CLAIMS = (
+    "shared_b",
+    "shared_g",
+    "widths_increase",
+    "depths_increase",
+    "linear_widths",
+    "regnet_b1",
+    "regnet_wm2",
+    "regnet_depth",
+    "best_b",
+    "good_g",
+    "good_depth",
+    "good_wm",
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,10 @@ class AnalysisOptions:
     confidence band of the ``edf`` plot (None, "dkw" or "bootstrap"); ``adjust``: multiple-
     testing adjustment of every family of tests ("holm", "bh" or "none"); ``margin``:
     equivalence margin in error units (fractions); ``best``: fraction of the models that are
-    "the best" in the preference tests (0 < best < 1).
+    "the best" in the preference tests (0 < best < 1); ``confirmatory``: the claims of the
+    study's confirmatory family (names of :data:`CONFIRMATORY_CLAIMS`; None: every nested
+    step whose two spaces are present; empty: none), adjusted together once, every other
+    verdict exploratory (:mod:`designspace.analysis.family`).
     """
 
     by: str = field(default=GROUP, metadata={"help": "column that names the groups", "plot": True})
@@ -121,6 +141,19 @@ class AnalysisOptions:
         },
     )
 
+    confirmatory: tuple[str, ...] | None = field(
+        default=None,
+        metadata={
+            "help": "the study's confirmatory family, comma-separated: nested steps ("
+            + ", ".join(CONFIRMATORY_CLAIMS[:8])
+            + ") and preferences ("
+            + ", ".join(CONFIRMATORY_CLAIMS[8:])
+            + "), adjusted together once; every other verdict is exploratory (default: every "
+            "nested step whose two spaces are present)",
+            "metavar": "CLAIMS",
+        },
+    )
+
     def __post_init__(self) -> None:
         for name in ("by", "metric", "complexity", "x"):
             value = getattr(self, name)
@@ -169,6 +202,8 @@ class AnalysisOptions:
             raise DesignSpaceError(
                 f"best is a fraction of the models between 0 and 1 (e.g. 0.25), got {self.best!r}"
             )
+        if self.confirmatory is not None:
+            object.__setattr__(self, "confirmatory", _claims(self.confirmatory))
 
     @classmethod
     def with_overrides(
@@ -198,6 +233,25 @@ class AnalysisOptions:
     def column(self, name: str) -> str:
         """``name`` with ``{complexity}``, ``{metric}`` and ``{by}`` filled in."""
         return name.format(complexity=self.complexity, metric=self.metric, by=self.by)
+
+
+def _claims(names: object) -> tuple[str, ...]:
+    """``names`` (a sequence of claim names, or one comma-separated string) as a tuple of
+    known claims, duplicates dropped; DesignSpaceError naming the first unknown one."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not isinstance(names, (list, tuple)):
+        raise DesignSpaceError(f"confirmatory takes a list of claim names, got {names!r}")
+    out: list[str] = []
+    for name in names:
+        if name not in CONFIRMATORY_CLAIMS:
+            raise DesignSpaceError(
+                f"confirmatory: unknown claim {name!r}; choose among "
+                f"{', '.join(CONFIRMATORY_CLAIMS)}"
+            )
+        if name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def bootstrap_bytes(n_boot: int, n_models: int) -> int:

@@ -19,6 +19,7 @@ from designspace.errors import DesignSpaceError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from designspace.analysis.family import Family
     from designspace.analysis.inference import Inference
     from designspace.reporting.context import Context
     from designspace.reporting.document import SectionResult
@@ -40,7 +41,9 @@ def run_data(ctx: Context, out: SectionResult) -> None:
         f"{len(ctx.data)} usable models in {len(ctx.groups)} group(s) of '{o.by}' "
         f"({ctx.n_total} rows read). Every family of tests is adjusted for multiplicity "
         f"({_ADJUST_NAMES[o.adjust]}) and verdicts rest on the adjusted p-values at level "
-        f"{o.alpha:g}; intervals are adjusted the same way."
+        f"{o.alpha:g}; intervals are adjusted the same way. One error budget: the "
+        f"{_family(ctx).describe()}, adjusted together once; every other verdict (column "
+        f"family) is exploratory and is not among the findings (section Findings)."
     )
     out.bullets([ctx.note] if ctx.note else [])
 
@@ -111,7 +114,51 @@ _PAIR_VIEW = [
     "p_equivalence_adjusted",
     "diff_over_noise",
     "confounded",
+    "family",
 ]
+
+
+def _family(ctx: Context) -> Family:
+    """The analysis' confirmatory family (:func:`designspace.analysis.family.resolve` of the
+    options' ``confirmatory`` and the groups), resolved once per analysis."""
+    from designspace.analysis.family import resolve
+
+    if "family" not in ctx.shared:
+        ctx.shared["family"] = resolve(ctx.options.confirmatory, ctx.groups)
+    return ctx.shared["family"]
+
+
+def _confirmatory_preferences(ctx: Context) -> pd.DataFrame | None:
+    """The preferences of the confirmatory family (None when it declares none or the data
+    lack the per-stage columns), computed once with the family's nested steps' raw p-values
+    as ``others``, so that the preferences and the nested steps share one adjustment."""
+    from designspace.analysis.family import CONFIRMATORY, step_pvalues
+    from designspace.analysis.preferences import preferences
+    from designspace.analysis.rules import NESTED_STEPS
+    from designspace.reporting.context import missing_columns
+    from designspace.reporting.options import STAGE_COLUMNS
+
+    if "preferences_confirmatory" in ctx.shared:
+        return ctx.shared["preferences_confirmatory"]
+    o, fam = ctx.options, _family(ctx)
+    table = None
+    if fam.preference_columns and not missing_columns(ctx.data, STAGE_COLUMNS):
+        steps = [s for s in NESTED_STEPS if s.rule in fam.steps]
+        table = preferences(
+            ctx.features(),
+            fam.preference_columns,
+            metric=o.metric,
+            by=o.by,
+            top=o.best,
+            alpha=o.alpha,
+            adjust=o.adjust,
+            n_boot=o.n_boot,
+            seed=o.seed,
+            others=step_pvalues(ctx.data, steps, o.metric, o.by),
+        )
+        table["family"] = CONFIRMATORY
+    ctx.shared["preferences_confirmatory"] = table
+    return table
 
 
 def _inference(ctx: Context) -> Inference:
@@ -192,6 +239,7 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
     """Adjusted comparisons of every pair, effect sizes with intervals, equivalence."""
     o = ctx.options
     c = _compare(ctx, normalize=False)
+    _exploratory(c.table, c.pairs)
     ctx.shared["comparison"] = c
     out.text(
         f"Every pair of groups is tested (Brunner-Munzel test of P(a random model of a beats one "
@@ -205,7 +253,8 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
         f"Reference {c.reference}; auc = mean of the EDF over the common error range "
         f"[{c.error_range[0]:.4f}, {c.error_range[1]:.4f}] (higher = more good models). A pair "
         f"that is a nested step carries the step's balance in 'confounded' (empty: balanced; "
-        f"section Balance)."
+        f"section Balance). Every verdict here is exploratory (column family): the study's "
+        f"claims are the confirmatory family (section Findings)."
     )
     out.table("comparison", c.table, index=True, shown=_drop_empty(c.table, ["confounded"]))
     out.text(
@@ -237,6 +286,7 @@ def run_normalized(ctx: Context, out: SectionResult) -> None:
     except DesignSpaceError as exc:
         out.not_done.append(f"normalized comparison: {exc}")
         return
+    _exploratory(norm.table, norm.pairs)
     out.text(
         f"Complexity-normalized (NDS) over the common {ctx.options.complexity} range: every "
         f"group's models reweighted to one complexity distribution; tests and intervals as above."
@@ -251,6 +301,14 @@ def run_normalized(ctx: Context, out: SectionResult) -> None:
         f"and range in the title). Look for: a gap that shrinks against the plain EDF came "
         f"partly from complexity, not from design.",
     )
+
+
+def _exploratory(*tables: pd.DataFrame) -> None:
+    """Label every row of ``tables`` exploratory (column ``family``), in place."""
+    from designspace.analysis.family import EXPLORATORY
+
+    for t in tables:
+        t["family"] = EXPLORATORY
 
 
 def run_sample_size(ctx: Context, out: SectionResult) -> None:
@@ -386,16 +444,35 @@ def nested_pair_present(ctx: Context) -> str | None:
 
 def run_nested(ctx: Context, out: SectionResult) -> None:
     """Each RegNet constraint tested by its nested pair of spaces, with sensitivity."""
-    from designspace.analysis.rules import nested_rules
+    import pandas as pd
 
-    o = ctx.options
-    table = nested_rules(ctx.data, o.metric, o.by, inference=_inference(ctx))
+    from designspace.analysis.family import with_others
+    from designspace.analysis.rules import NESTED_STEPS, nested_rules
+
+    o, fam = ctx.options, _family(ctx)
+    prefs = _confirmatory_preferences(ctx)
+    others = () if prefs is None else tuple(prefs["p_value"].to_numpy(dtype=float))
+    family_inference = with_others(_inference(ctx), others)
+    parts = [
+        nested_rules(ctx.data, o.metric, o.by, steps, inference=inference)
+        for steps, inference in (
+            ([s for s in NESTED_STEPS if s.rule in fam.steps], family_inference),
+            ([s for s in NESTED_STEPS if s.rule not in fam.steps], _inference(ctx)),
+        )
+        if steps
+    ]
+    order = {s.rule: i for i, s in enumerate(NESTED_STEPS)}
+    table = pd.concat(parts, ignore_index=True)
+    table = table.sort_values("rule", key=lambda r: r.map(order), ignore_index=True)
+    table["family"] = fam.labels(table["rule"])
     ctx.shared["rules_nested"] = table  # the rules section is a view of this table
     out.text(
         "Each RegNet constraint tested as DDS derives it: by the nested pair of spaces that "
         "differ only by that constraint, as a comparison of their error distributions (effect = "
         "median error of the constrained space minus the other's; negative = lower error), "
-        f"adjusted ({_ADJUST_NAMES[o.adjust]}) over the steps. A sharing rule claims the "
+        f"adjusted ({_ADJUST_NAMES[o.adjust]}) once over the {fam.describe()} (with the "
+        f"declared preferences); the other steps are exploratory, adjusted among themselves "
+        f"(column family). A sharing rule claims the "
         f"constraint costs nothing: 'supported' only when equivalence within {o.margin:g} (or "
         "an improvement) is shown. The deciding test is Brunner-Munzel on P(a constrained model "
         "beats one of the other); a verdict needs the test and both intervals to agree, else "
@@ -552,6 +629,7 @@ def run_observational(ctx: Context, out: SectionResult) -> None:
         n_boot=o.n_boot,
         seed=o.seed,
     )
+    _exploratory(table)
     out.text(
         "OBSERVATIONAL evidence, within each space: models that have a property against those "
         "that lack it (effect = median error with minus without; for linear_widths Spearman's "
@@ -571,25 +649,39 @@ def run_observational(ctx: Context, out: SectionResult) -> None:
 
 def run_preferences(ctx: Context, out: SectionResult) -> None:
     """Do the best models prefer values of b, g, depth, wm? With the DDS interval."""
+    import pandas as pd
+
+    from designspace.analysis.family import PREFERENCE_CLAIMS
     from designspace.analysis.preferences import preferences
 
-    o = ctx.options
-    table = preferences(
-        ctx.features(),
-        metric=o.metric,
-        by=o.by,
-        top=o.best,
-        alpha=o.alpha,
-        adjust=o.adjust,
-        n_boot=o.n_boot,
-        seed=o.seed,
-    )
+    o, fam = ctx.options, _family(ctx)
+    parts = [] if (conf := _confirmatory_preferences(ctx)) is None else [conf]
+    columns = [c for c in PREFERENCE_CLAIMS.values() if c not in fam.preference_columns]
+    if columns:
+        rest = preferences(
+            ctx.features(),
+            columns,
+            metric=o.metric,
+            by=o.by,
+            top=o.best,
+            alpha=o.alpha,
+            adjust=o.adjust,
+            n_boot=o.n_boot,
+            seed=o.seed,
+        )
+        _exploratory(rest)
+        parts.append(rest)
+    order = {c: i for i, c in enumerate(PREFERENCE_CLAIMS.values())}
+    table = pd.concat(parts, ignore_index=True)
+    table = table.sort_values("column", key=lambda c: c.map(order), ignore_index=True)
     ctx.shared["preferences"] = table  # the rules section is a view of this table
     out.text(
         f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
         f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
         f"models (shift < 0: the best have lower values), adjusted ({_ADJUST_NAMES[o.adjust]}) "
-        f"over the statistics; 'supported' needs the adjusted p-value below {o.alpha:g} AND the "
+        f"over the statistics (a declared preference: over the confirmatory family; the others "
+        f"are exploratory, column family); 'supported' needs the adjusted p-value below "
+        f"{o.alpha:g} AND the "
         f"shift's bootstrap interval (shift_low, shift_high, adjusted level) excluding 0, "
         f"'inconclusive' when they disagree. The DDS bootstrap good range (range_low, "
         f"range_best, range_high) "
@@ -622,19 +714,45 @@ def run_rules(ctx: Context, out: SectionResult) -> None:
         nested=ctx.shared.get("rules_nested"),
         prefs=ctx.shared.get("preferences"),
     )
+    rules["family"] = _family(ctx).labels(rules["rule"])
     out.text(
         "One verdict per RegNet principle: the nested-space steps and the preferences of the "
-        "best models (details in the sections above)."
+        "best models (details in the sections above); [exploratory] marks a verdict outside "
+        "the confirmatory family."
     )
     out.bullets(
         [
-            f"{r.rule}: {r.verdict} ({r.sensitivity}"
+            f"{r.rule}: {r.verdict} [{r.family}] ({r.sensitivity}"
             + (f"; {r.confounded}" if str(r.confounded).startswith("confounded") else "")
             + f"). {r.claim}"
             for r in rules.itertuples()
         ]
     )
     out.table("rules", rules, shown=False)
+
+
+def run_findings(ctx: Context, out: SectionResult) -> None:
+    """The study's findings: the verdicts of its confirmatory family, and nothing else."""
+    from designspace.analysis.family import findings
+
+    o, fam = ctx.options, _family(ctx)
+    table = findings(ctx.shared.get("rules_nested"), ctx.shared.get("preferences"), fam)
+    tested = int(table["p_value"].notna().sum())
+    out.text(
+        f"The findings of this analysis are the verdicts of its {fam.describe()}. Their "
+        f"{tested} deciding p-values are adjusted together, once "
+        f"({_ADJUST_NAMES[o.adjust]}), so the chance of any false claim among them is at most "
+        f"{o.alpha:g}; each claim's adjusted p-value is the one every table shows. Every other "
+        f"verdict of this report (pairwise and normalized comparisons, observational rules, "
+        f"steps and preferences outside the family) is exploratory: it suggests what to test "
+        f"next and is no finding."
+    )
+    out.bullets([str(s) for s in table["sentence"] if isinstance(s, str)])
+    out.table("findings", table, shown=table.drop(columns=["sentence"]))
+    out.console.append(
+        f"findings ({fam.describe()}): "
+        + "; ".join(f"{r.rule} {r.verdict}" for r in table.itertuples())
+    )
 
 
 def run_good_ranges(ctx: Context, out: SectionResult) -> None:

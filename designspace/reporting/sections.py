@@ -163,6 +163,7 @@ SECTIONS: dict[str, Section] = {
             STAGE_COLUMNS,
         ),
         Section("rules", "RegNet principles: verdicts", rs.run_rules, STAGE_COLUMNS),
+        Section("findings", "Findings (the confirmatory family)", rs.run_findings),
         Section("good_ranges", "Good ranges (DDS bootstrap)", rs.run_good_ranges, STAGE_COLUMNS),
     )
 }

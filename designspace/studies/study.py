@@ -20,6 +20,8 @@ File format (TOML)::
     epochs = 1
     subset = 10000
 
+    confirmatory = ["shared_b", "widths_increase", "good_wm"]   # optional, see below
+
     [placement]                 # optional: executor, cpus_per_trial, gpus_per_trial,
     cpus_per_trial = 1          # max_concurrent, and the chosen executor's own options
                                 # (e.g. address; slurm_partition, slurm_time, ...)
@@ -28,6 +30,13 @@ An optional ``budget = "10m"`` (or ``--budget``) makes ``n`` a maximum: the stud
 machine's speed on its first round of models and trains as many models per space as fit in
 the budget (:mod:`designspace.studies.budget`), round-robin across spaces, and stops starting models
 when the budget ends; rerunning resumes (with a bigger budget, the same sweep goes on).
+
+An optional ``confirmatory`` list declares the study's confirmatory family: the nested steps it
+exists to test (rules of ``designspace.analysis.rules.NESTED_STEPS`` whose two spaces it holds)
+and any preferences (``best_b``, ``good_g``, ``good_depth``, ``good_wm``). Their p-values are
+adjusted together, once; every other verdict of the report is exploratory and is not among
+its findings (:mod:`designspace.analysis.family`). Left out: every nested step whose two
+spaces the study holds.
 
 Every key is checked when the file is read, before anything starts: its type, unknown keys
 (named with the file and the closest valid key), ``reference`` among ``spaces``, every training
@@ -75,6 +84,7 @@ class Study:
     train: dict[str, Any] = field(default_factory=dict)
     placement: dict[str, Any] = field(default_factory=dict)
     budget: str | None = None
+    confirmatory: tuple[str, ...] | None = None
 
     def train_config(self):  # -> designspace.training.trainconfig.TrainConfig
         """The TrainConfig every model of the study is trained with."""
@@ -180,6 +190,10 @@ def study_from_dict(data: dict[str, Any], where: str = "study", base: Path | Non
     if base is not None and not out.is_absolute():
         out = base / out
     values = dict(data, spaces=tuple(spaces), out=str(out))
+    if "confirmatory" in data:
+        from designspace.analysis.family import check_study_family
+
+        values["confirmatory"] = check_study_family(data["confirmatory"], spaces, where)
     return Study(**values)
 
 
@@ -269,7 +283,12 @@ def run_study(
             )
         report_dir = out_dir / "analysis"
         rep = analyze(
-            results, report_dir, by="space", reference=study.reference, sources=[str(out_dir)]
+            results,
+            report_dir,
+            by="space",
+            reference=study.reference,
+            confirmatory=study.confirmatory,
+            sources=[str(out_dir)],
         )
     table = rep.tables.get("comparison")
     return StudyResult(out_dir, report_dir, results, table, rep)
