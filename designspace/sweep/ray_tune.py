@@ -310,6 +310,9 @@ def _start_local_ray(placement: Placement, level: int) -> None:
     try:
         with _environment(_LOOPBACK_ENV), _keep_stop_handlers():  # ... and in Ray's processes
             ray.init(
+                # "local": always a new Ray of our own; None would join a Ray that RAY_ADDRESS
+                # or an earlier `ray start` names, which --address alone may choose
+                address="local",
                 include_dashboard=False,
                 object_store_memory=(
                     placement.options.object_store_memory or default_object_store_memory()
