@@ -135,18 +135,43 @@ def main() -> None:
                     shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).assign(seed=args.seed, commit=_commit())
     OUT.mkdir(parents=True, exist_ok=True)
+    if (OUT / "runs.csv").exists():  # keep the other executors' rows of an earlier run
+        earlier = pd.read_csv(OUT / "runs.csv")
+        earlier = earlier[~earlier["executor"].isin(args.executors)]
+        frame = pd.concat([earlier, frame], ignore_index=True)
     frame.to_csv(OUT / "runs.csv", index=False)
     write_summary(frame, args)
+
+
+def _provenance(executor: str, runs: pd.DataFrame) -> str:
+    """ "ray: seed 3, code 1a2b3c4" for the runs of one executor (rows of a run before the
+    columns existed: seed 7, the code before b88b254)."""
+    seed = runs["seed"].dropna() if "seed" in runs else pd.Series(dtype=float)
+    commit = runs["commit"].dropna() if "commit" in runs else pd.Series(dtype=object)
+    return (
+        f"{executor}: seed {int(seed.iloc[0]) if len(seed) else 7}, code "
+        f"{commit.iloc[0] if len(commit) else 'before b88b254'}"
+    )
+
+
+def _commit() -> str:
+    """The code the runs exercised: the repository's commit (``+dirty`` with local changes)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "designspace"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return head + ("+dirty" if dirty else "")
 
 
 def write_summary(frame: pd.DataFrame, args: argparse.Namespace) -> None:
     lines = [
         "# Signals during a sweep: SIGINT and SIGTERM at random moments",
         "",
-        f"`experiments/signal_stress.py --count {args.count} --executors "
-        f"{' '.join(args.executors)}`: a 4-model Fashion-MNIST sweep (5 steps a model, 2 at "
+        "`experiments/signal_stress.py --count N --executors E --seed S` ("
+        + "; ".join(_provenance(ex, g) for ex, g in frame.groupby("executor", sort=False))
+        + "): a 4-model Fashion-MNIST sweep (5 steps a model, 2 at "
         "once), the signal sent to the driver at a uniform random moment of the first 80% of "
         "a reference sweep's duration, then the same command again to resume. Expected exit: "
         "130 for SIGINT, 143 for SIGTERM; 0 when the sweep had finished first; -2 / -15 "
@@ -169,8 +194,16 @@ def write_summary(frame: pd.DataFrame, args: argparse.Namespace) -> None:
             f"{int((g.resume_exit == 0).sum())} | {int(g.same_rows.sum())} | "
             f"{int((g.stray_after_resume == '').sum())} |"
         )
-    if args.count < 20:
-        lines += ["", f"Reduced run: {args.count} per executor and signal instead of 20 (time)."]
+    small = frame.groupby(["executor", "signal"]).size()
+    if (small < 20).any():
+        lines += ["", "Reduced run: fewer than 20 runs per executor and signal (time)."]
+    if "stderr_tail" in frame:
+        failed = frame[frame["stderr_tail"].fillna("") != ""]
+        lines += ["", "Stderr of the runs that printed a traceback or exited unexpectedly:", ""]
+        lines += [
+            f"- {r.executor} {r.signal} (exit {r.exit}): {r.stderr_tail}"
+            for r in failed.itertuples()
+        ] or ["- none"]
     (OUT / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
