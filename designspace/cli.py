@@ -135,7 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _stopped(args.command, received[-1])
     except KeyboardInterrupt as exc:
-        return _stopped(args.command, getattr(exc, "signum", signal.SIGINT))
+        # A library may re-raise a plain KeyboardInterrupt for our Terminated: what was
+        # received decides the exit code.
+        fallback = received[-1] if received else signal.SIGINT
+        return _stopped(args.command, getattr(exc, "signum", fallback))
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
