@@ -235,12 +235,20 @@ def _regnet_stage_costs(space: RegNetSpace, regime: Regime, c: dict, idx: np.nda
     def per_stage(key: str) -> np.ndarray:
         return np.take_along_axis(c[key][idx], col, axis=1)
 
+    return _stage_costs(space, regime, depth, per_stage("w"), per_stage("b"), per_stage("g"))
+
+
+def _stage_costs(
+    space: Space, regime: Regime, d: np.ndarray, w: np.ndarray, b: np.ndarray, g: np.ndarray
+) -> np.ndarray:
+    """Complexity (3, m) of m networks given per-stage (m, stages) depths, widths, bottleneck
+    ratios and group widths (every stage stride 2), in ``regime``."""
     return complexity_arrays(
-        depth,
-        per_stage("w"),
-        per_stage("b"),
-        per_stage("g"),
-        np.full_like(depth, 2),
+        d,
+        w,
+        b,
+        g,
+        np.full_like(d, 2),
         resolution=regime.resolution,
         block=space.block,
         stem=regime.stem,
@@ -325,20 +333,7 @@ def sample(
     while len(archs) < n and draws < max_draws and (archs or draws < HOPELESS_DRAWS):
         if isinstance(space, AnyNetSpace):
             cand = _draw_anynet(space, rng, BATCH)
-            cost = complexity_arrays(
-                cand["d"],
-                cand["w"],
-                cand["b"],
-                cand["g"],
-                np.full_like(cand["d"], 2),
-                resolution=regime.resolution,
-                block=space.block,
-                stem=regime.stem,
-                stem_width=regime.stem_width,
-                in_channels=regime.in_channels,
-                num_classes=regime.num_classes,
-                se_ratio=space.se_ratio,
-            ).reshape(3, -1)
+            cost = _stage_costs(space, regime, cand["d"], cand["w"], cand["b"], cand["g"])
             build = _anynet_archs
             ok_shape = cand["valid"]
         else:
