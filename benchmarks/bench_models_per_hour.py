@@ -185,7 +185,7 @@ def levers(images: int, with_compile: bool) -> pd.DataFrame:
 def _lever_row(space: str, arch, lever: str, base_us: float, lever_us: float) -> dict:
     return {
         "space": space,
-        "arch": arch.name if hasattr(arch, "name") else "",
+        "arch_id": arch.id,
         "lever": lever,
         "baseline_us_per_image": round(base_us, 1),
         "lever_us_per_image": round(lever_us, 1),
