@@ -305,8 +305,12 @@ def _start_local_ray(placement: Placement, level: int) -> None:
     """``ray.init`` of a local, loopback-only Ray."""
     from ray._private import ray_constants
 
-    saved = ray_constants.ENABLE_RAY_CLUSTER
+    saved = ray_constants.ENABLE_RAY_CLUSTER, ray_constants.RAY_DISABLE_FAILURE_SIGNAL_HANDLER
     ray_constants.ENABLE_RAY_CLUSTER = False  # node address 127.0.0.1 (this process)
+    # The driver's core worker would install Ray's C++ failure-signal handler (absl), which
+    # catches SIGTERM before Python does, prints a stack and aborts (exit -6) instead of the
+    # clean stop with exit 143. Ray's own processes keep theirs (read from their environment).
+    ray_constants.RAY_DISABLE_FAILURE_SIGNAL_HANDLER = True
     try:
         with _environment(_LOOPBACK_ENV), _keep_stop_handlers():  # ... and in Ray's processes
             ray.init(
@@ -321,7 +325,7 @@ def _start_local_ray(placement: Placement, level: int) -> None:
                 logging_level=level,
             )
     finally:
-        ray_constants.ENABLE_RAY_CLUSTER = saved
+        ray_constants.ENABLE_RAY_CLUSTER, ray_constants.RAY_DISABLE_FAILURE_SIGNAL_HANDLER = saved
 
 
 @contextlib.contextmanager
