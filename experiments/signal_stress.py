@@ -112,7 +112,12 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=20, help="runs per executor and signal")
     ap.add_argument("--executors", nargs="+", default=["local", "ray"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--summary-only", action="store_true",
+                    help="rewrite summary.md from runs.csv, run nothing")  # fmt: skip
     args = ap.parse_args()
+    if args.summary_only:
+        write_summary(pd.read_csv(OUT / "runs.csv"), args)
+        return
     rng = random.Random(args.seed)
     scratch = Path(tempfile.mkdtemp(prefix="signal-stress-"))
     rows = []
@@ -166,6 +171,9 @@ def _commit() -> str:
 
 
 def write_summary(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+    # runs.csv read back gives NaN for the empty strings of the text columns
+    text = ["stray_after_signal", "stray_after_resume", "stderr_tail", "resume_stderr_tail"]
+    frame = frame.assign(**{c: frame[c].fillna("") for c in text if c in frame})
     lines = [
         "# Signals during a sweep: SIGINT and SIGTERM at random moments",
         "",
