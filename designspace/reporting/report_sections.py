@@ -147,18 +147,27 @@ def _confirmatory_preferences(ctx: Context) -> pd.DataFrame | None:
         table = preferences(
             ctx.features(),
             fam.preference_columns,
-            metric=o.metric,
-            by=o.by,
-            top=o.best,
-            alpha=o.alpha,
-            adjust=o.adjust,
-            n_boot=o.n_boot,
-            seed=o.seed,
+            **_preference_options(ctx),
             others=step_pvalues(ctx.data, steps, o.metric, o.by),
         )
         table["family"] = CONFIRMATORY
     ctx.shared["preferences_confirmatory"] = table
     return table
+
+
+def _preference_options(ctx: Context) -> dict[str, Any]:
+    """The keyword arguments of :func:`~designspace.analysis.preferences.preferences` that the
+    analysis options set (both the confirmatory and the exploratory call)."""
+    o = ctx.options
+    return {
+        "metric": o.metric,
+        "by": o.by,
+        "top": o.best,
+        "alpha": o.alpha,
+        "adjust": o.adjust,
+        "n_boot": o.n_boot,
+        "seed": o.seed,
+    }
 
 
 def _inference(ctx: Context) -> Inference:
@@ -658,17 +667,7 @@ def run_preferences(ctx: Context, out: SectionResult) -> None:
     parts = [] if (conf := _confirmatory_preferences(ctx)) is None else [conf]
     columns = [c for c in PREFERENCE_CLAIMS.values() if c not in fam.preference_columns]
     if columns:
-        rest = preferences(
-            ctx.features(),
-            columns,
-            metric=o.metric,
-            by=o.by,
-            top=o.best,
-            alpha=o.alpha,
-            adjust=o.adjust,
-            n_boot=o.n_boot,
-            seed=o.seed,
-        )
+        rest = preferences(ctx.features(), columns, **_preference_options(ctx))
         _exploratory(rest)
         parts.append(rest)
     order = {c: i for i, c in enumerate(PREFERENCE_CLAIMS.values())}
