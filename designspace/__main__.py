@@ -1,7 +1,5 @@
 """``python -m designspace`` runs the command line."""
 
-import sys
+from designspace.cli import entry
 
-from designspace.cli import main
-
-sys.exit(main())
+entry()

@@ -12,6 +12,7 @@ codes 130 and 143).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import os
@@ -19,6 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from designspace.errors import DesignSpaceError
 
@@ -176,5 +178,26 @@ def _run(args: argparse.Namespace, received: list[int]) -> int:
         return EXIT_BAD_INPUT
 
 
+def entry() -> NoReturn:
+    """The console script and ``python -m designspace``: run :func:`main` and exit with its code.
+
+    After a command that used Ray the process ends with ``os._exit`` once the output streams
+    are flushed: every result is already written and Ray is shut down, but Ray's native
+    threads could still crash the interpreter's own teardown (SIGSEGV after the clean stop
+    line in 3 of 40 signal-stress runs), which would replace the exit code that says how the
+    command ended.
+    """
+    code = main()
+    if "ray" in sys.modules:
+        import logging
+
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

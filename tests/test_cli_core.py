@@ -190,3 +190,36 @@ def test_help_ends_with_examples_that_parse(command, capsys):
     for line in commands:
         args = parser.parse_args(shlex.split(line)[1:])
         assert args.command == command
+
+
+@pytest.mark.parametrize(("args", "code"), [(["spaces"], 0), (["sample", "--space", "Nope", "-n", "3"], 2)])
+def test_after_ray_the_process_ends_with_its_exit_code_and_flushed_output(args, code):
+    # Ray's native threads could crash the interpreter's teardown after a clean stop: once
+    # Ray is loaded, entry() flushes and ends the process itself, skipping that teardown.
+    script = (
+        "import atexit, sys, types\n"
+        "sys.modules['ray'] = types.ModuleType('ray')\n"
+        "atexit.register(lambda: print('TEARDOWN RAN'))\n"
+        f"sys.argv = ['designspace', *{args!r}]\n"
+        "from designspace.cli import entry\n"
+        "entry()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == code
+    assert "TEARDOWN RAN" not in r.stdout
+    if code == 0:
+        assert "AnyNetXA" in r.stdout  # buffered output written before the process ended
+    else:
+        assert r.stderr.count("\n") == 1 and "error" in r.stderr
+
+
+def test_without_ray_the_interpreter_ends_normally():
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('TEARDOWN RAN'))\n"
+        "sys.argv = ['designspace', 'spaces']\n"
+        "from designspace.cli import entry\n"
+        "entry()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.rstrip().endswith("TEARDOWN RAN")
