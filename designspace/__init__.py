@@ -2,8 +2,8 @@
 
 Every name below loads its module on first use: the pure core (architectures, spaces,
 sampling, the RegNet rule, analytic complexity; neither torch nor ray), the torch-backed
-functions (``build_model``, ``count_fvcore``, ``load_data``, ``train``) and the sweep
-(``run_sweep``).
+functions (``build_model``, ``count_fvcore``, ``load_data``, ``train``), the sweep
+(``run_sweep``) and the design-space design loop (``refine``).
 
 Conventions everywhere: flops are multiply-adds; errors are fractions in [0, 1]; resolutions
 are the side of a square input in pixels.
@@ -48,6 +48,8 @@ _LAZY = {
     "run_sweep": "designspace.sweep",
     "SweepConfig": "designspace.sweep",
     "load_results": "designspace.formats.results",
+    "refine": "designspace.studies.refine",
+    "RefineSettings": "designspace.studies.refine",
 }
 
 

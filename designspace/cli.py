@@ -34,6 +34,7 @@ COMMANDS = (
     "analyze",
     "plot",
     "study",
+    "refine",
     "replicate",
     "nds_import",
 )

@@ -1,5 +1,6 @@
-"""docs/ARCHITECTURE.md tells how to add a block, a data set, an executor, an analysis and a
-plot, each as one module plus one registry entry: the files and registries it names exist."""
+"""docs/ARCHITECTURE.md tells how to add a block, a data set, a constraint, an executor, an
+analysis and a plot, each as one module plus one registry entry: the files and registries it
+names exist."""
 
 import importlib
 import re
@@ -11,8 +12,8 @@ DOC = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
 
 
 def adding_rows() -> dict[str, str]:
-    """The rows of the "Adding one of the five things" table: thing -> its text."""
-    section = DOC.split("## Adding one of the five things", 1)[1].split("\n## ", 1)[0]
+    """The rows of the "Adding one of the six things" table: thing -> its text."""
+    section = DOC.split("## Adding one of the six things", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
         m = re.match(r"\| \*\*(.+?)\*\* \| (.+) \|$", line)
@@ -22,7 +23,14 @@ def adding_rows() -> dict[str, str]:
 
 
 def test_the_table_covers_the_usual_changes():
-    assert set(adding_rows()) == {"a block", "a data set", "an executor", "an analysis", "a plot"}
+    assert set(adding_rows()) == {
+        "a block",
+        "a data set",
+        "a constraint",
+        "an executor",
+        "an analysis",
+        "a plot",
+    }
 
 
 def test_every_file_the_document_names_exists():
@@ -45,7 +53,7 @@ def test_every_registry_of_the_table_exists_where_it_says():
             holders = [m for m in modules if isinstance(getattr(m, name, None), (Mapping, tuple))]
             assert holders, f"{thing}: no registry {name} in {files}"
             checked += 1
-    assert checked >= 5  # BLOCK_MODULES, _BUILTIN, EXECUTORS, SECTIONS, PLOT_KINDS
+    assert checked >= 6  # BLOCK_MODULES, _BUILTIN, CONSTRAINT_KINDS, EXECUTORS, SECTIONS, ...
 
 
 def test_the_worked_example_is_the_slurm_executor_in_the_registry():

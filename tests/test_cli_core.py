@@ -192,7 +192,9 @@ def test_help_ends_with_examples_that_parse(command, capsys):
         assert args.command == command
 
 
-@pytest.mark.parametrize(("args", "code"), [(["spaces"], 0), (["sample", "--space", "Nope", "-n", "3"], 2)])
+@pytest.mark.parametrize(
+    ("args", "code"), [(["spaces"], 0), (["sample", "--space", "Nope", "-n", "3"], 2)]
+)
 def test_after_ray_the_process_ends_with_its_exit_code_and_flushed_output(args, code):
     # Ray's native threads could crash the interpreter's teardown after a clean stop: once
     # Ray is loaded, entry() flushes and ends the process itself, skipping that teardown.

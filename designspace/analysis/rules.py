@@ -55,55 +55,94 @@ from designspace.analysis.fit import FitGrid
 from designspace.analysis.inference import MC_Z, Inference
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.analysis.preferences import preferences
+from designspace.core.constraints import make_constraint
+from designspace.core.spaces import BUILTIN_SPACES, get_space, structure
+from designspace.errors import DesignSpaceError
 
 
 @dataclass(frozen=True)
 class Step:
-    """One nested step: ``to_space`` = ``from_space`` plus the constraint ``rule``."""
+    """One nested step: ``to_space`` = ``from_space`` plus the constraint ``rule``.
+
+    ``constraint`` is the constraint's id (:mod:`designspace.core.constraints`, e.g.
+    ``"shared:bottleneck_ratio"``): applied to ``from_space`` it gives a space with the
+    structure of ``to_space``; "" for a step defined only by its two spaces.
+    """
 
     rule: str
     from_space: str
     to_space: str
     sharing: bool
     claim: str
+    constraint: str = ""
 
 
-NESTED_STEPS: tuple[Step, ...] = (
-    Step(
+def nested_step(rule: str, from_space: str, constraint: str, claim: str, sharing: bool) -> Step:
+    """The step that applies ``constraint`` (an id) to the built-in ``from_space``; its
+    ``to_space`` is the built-in space with the refined space's structure (every field but
+    name, description and ``refines``, :func:`designspace.core.spaces.structure`).
+    :class:`DesignSpaceError` when no built-in space has it."""
+    refined = make_constraint(constraint, get_space(from_space)).apply()
+    shape = structure(refined)
+    matches = [name for name, s in BUILTIN_SPACES.items() if structure(s) == shape]
+    if len(matches) != 1:
+        raise DesignSpaceError(
+            f"nested step {rule}: {from_space} with {constraint} is "
+            f"{'no' if not matches else 'more than one'} built-in space ({', '.join(matches)}); "
+            f"add it to designspace.core.spaces or define the step with its to_space"
+        )
+    return Step(rule, from_space, matches[0], sharing, claim, constraint)
+
+
+# (rule, parent, constraint id, claim, sharing): the DDS progression, one constraint per step
+_NESTED = (
+    (
         "shared_b",
         "AnyNetXA",
-        "AnyNetXB",
-        True,
+        "shared:bottleneck_ratio",
         "one bottleneck ratio b for all stages costs nothing",
+        True,
     ),
-    Step(
-        "shared_g", "AnyNetXB", "AnyNetXC", True, "one group width g for all stages costs nothing"
+    (
+        "shared_g",
+        "AnyNetXB",
+        "shared:group_width",
+        "one group width g for all stages costs nothing",
+        True,
     ),
-    Step(
-        "widths_increase", "AnyNetXC", "AnyNetXD", False, "stage widths that grow lower the error"
+    (
+        "widths_increase",
+        "AnyNetXC",
+        "monotone:width:increasing",
+        "stage widths that grow lower the error",
+        False,
     ),
-    Step(
-        "depths_increase", "AnyNetXD", "AnyNetXE", False, "stage depths that grow lower the error"
+    (
+        "depths_increase",
+        "AnyNetXD",
+        "monotone:depth:increasing",
+        "stage depths that grow lower the error",
+        False,
     ),
-    Step(
+    (
         "linear_widths",
         "AnyNetXE",
-        "NestedRegNetX",
-        False,
+        "linear_widths",
         "near-linear width growth lowers the error",
+        False,
     ),
-    Step("regnet_b1", "NestedRegNetX", "NestedRegNetX_b1", False, "b = 1 lowers the error"),
-    Step(
-        "regnet_wm2", "NestedRegNetX_b1", "NestedRegNetX_b1_wm2", False, "wm >= 2 lowers the error"
-    ),
-    Step(
+    ("regnet_b1", "NestedRegNetX", "fixed:bottleneck_ratio=1", "b = 1 lowers the error", False),
+    ("regnet_wm2", "NestedRegNetX_b1", "range:wm:2..3", "wm >= 2 lowers the error", False),
+    (
         "regnet_depth",
         "NestedRegNetX_b1_wm2",
-        "NestedRegNetX_b1_wm2_d12_28",
-        True,
+        "range:depth:12..28",
         "limiting the depth to 12..28 costs nothing",
+        True,
     ),
 )
+
+NESTED_STEPS: tuple[Step, ...] = tuple(nested_step(*row) for row in _NESTED)
 
 NESTED_COLUMNS = [
     "rule",

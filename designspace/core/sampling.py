@@ -6,10 +6,11 @@ are kept in draw order, skipping duplicates. The batch size does not depend on `
 same seed gives the same configurations on any machine, and the first k of a sample of n are a
 sample of k.
 
-Two more rejections, per candidate and so with the same properties: a RegNet space with
-``num_stages`` keeps only networks with that many stages, and a space that ``refines`` another
-keeps only networks inside the parent's support (:func:`designspace.core.support.inside`), so
-that the two are nested by construction.
+Three more rejections, per candidate and so with the same properties: a RegNet space with
+``num_stages`` keeps only networks with that many stages, a space with ``require`` keeps only
+networks whose statistics (:mod:`designspace.core.statistics`) lie in its ranges, and a space
+that ``refines`` another keeps only networks inside the parent's support
+(:func:`designspace.core.support.inside`), so that the two are nested by construction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from designspace.core.complexity import complexity_arrays
 from designspace.core.regimes import Band, Regime, get_regime
 from designspace.core.regnet import compatible_widths, quantized_widths
 from designspace.core.spaces import AnyNetSpace, RegNetSpace, Space, get_space
+from designspace.core.statistics import get_statistic
 from designspace.core.support import support_filter
 from designspace.errors import DesignSpaceError
 
@@ -326,10 +328,12 @@ def sample(
             raise DesignSpaceError(f"{key} band {band} is empty or reversed: need 0 <= LO < HI")
     rng = _rng(seed, space)
     in_parent = support_filter(space)
+    required = [(get_statistic(stat), lo, hi) for stat, lo, hi in space.require]
     archs: list[Architecture] = []
     costs: list[np.ndarray] = []
     seen: set = set()
     draws = dups = wrong_stages = outside_parent = 0
+    outside_require = dict.fromkeys((stat.name for stat, _, _ in required), 0)
     while len(archs) < n and draws < max_draws and (archs or draws < HOPELESS_DRAWS):
         if isinstance(space, AnyNetSpace):
             cand = _draw_anynet(space, rng, BATCH)
@@ -355,6 +359,10 @@ def sample(
             if arch.min_resolution > regime.resolution:
                 # e.g. a 5-stage RegNet at 28 px: a stride-2 layer would see one pixel.
                 continue
+            missed = next((st for st, lo, hi in required if not lo <= st(arch) <= hi), None)
+            if missed is not None:
+                outside_require[missed.name] += 1
+                continue
             key = (arch.stages, arch.block)
             if key in seen:
                 dups += 1
@@ -374,6 +382,9 @@ def sample(
         rejected = []
         if wrong_stages:
             rejected.append(f"{wrong_stages} draws had not {space.num_stages} stages")
+        for (stat, lo, hi), count in zip(space.require, outside_require.values(), strict=True):
+            if count:
+                rejected.append(f"{count} had {stat} outside {lo:g}..{hi:g}")
         if outside_parent:
             rejected.append(f"{outside_parent} lay outside {space.refines.name}'s support")
         why = f"; {', '.join(rejected)}" if rejected else ""

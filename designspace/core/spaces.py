@@ -34,6 +34,7 @@ import numpy as np
 from designspace.core import reading
 from designspace.core.arch import MAX_CHANNELS, MAX_DEPTH, MAX_STAGES
 from designspace.core.blocks import block_names, get_block
+from designspace.core.statistics import describe_range, get_statistic
 from designspace.errors import DesignSpaceError
 
 
@@ -209,7 +210,9 @@ class AnyNetSpace:
     ``shared`` names parameters drawn once per network; ``monotone`` maps a parameter to
     ``"increasing"`` or ``"decreasing"`` across stages. Blocks without a bottleneck (basic,
     plain; see :mod:`designspace.core.blocks`) ignore b and g (b = 1, dense convs). Every stage's
-    first block has stride 2.
+    first block has stride 2. ``require`` holds inclusive ranges ``(statistic, lo, hi)`` on
+    statistics of the network (:mod:`designspace.core.statistics`, e.g. total depth in blocks);
+    the sampler rejects draws outside them. A mapping ``{statistic: (lo, hi)}`` is accepted too.
     """
 
     kind: ClassVar[str] = "anynet"
@@ -232,10 +235,12 @@ class AnyNetSpace:
     monotone: tuple[tuple[str, str], ...] = ()
     se_ratio: float = 0.0
     refines: Space | None = None
+    require: tuple[tuple[str, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         _check_block(self.name, self.block, self.se_ratio)
+        _check_require(self)
         _check_num_stages(self.name, self.num_stages, optional=False)
         _check_ranges(self, _ANYNET_RANGES)
         if isinstance(self.shared, str) or not isinstance(
@@ -275,6 +280,7 @@ class AnyNetSpace:
             out[f"{p} order"] = f"non-{'de' if direction == 'increasing' else 'in'}creasing"
         if self.se_ratio:
             out["se_ratio"] = f"{self.se_ratio:g}"
+        out.update(_require_text(self))
         if self.refines is not None:
             out["refines"] = _chain_text(self)
         return out
@@ -290,6 +296,7 @@ class RegNetSpace:
     (rejection sampling, as the reference sweep's ``REGNET.NUM_STAGES``); None keeps any
     stage count (the built-in ``RegNetX``/``RegNetY`` and space files without the key).
     ``refines`` names the space whose support every drawn network must lie in (None: none).
+    ``require``: inclusive ranges on network statistics, as for :class:`AnyNetSpace`.
     """
 
     kind: ClassVar[str] = "regnet"
@@ -307,10 +314,12 @@ class RegNetSpace:
     q: int = 8
     num_stages: int | None = None
     refines: Space | None = None
+    require: tuple[tuple[str, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         _check_block(self.name, self.block, self.se_ratio, bottleneck=True)
+        _check_require(self)
         _check_ranges(self, _REGNET_RANGES)
         if isinstance(self.q, bool) or not isinstance(self.q, int) or self.q < 1:
             raise DesignSpaceError(
@@ -336,6 +345,7 @@ class RegNetSpace:
         out["quantum q"] = str(self.q)
         if self.se_ratio:
             out["se_ratio"] = f"{self.se_ratio:g}"
+        out.update(_require_text(self))
         if self.refines is not None:
             out["refines"] = _chain_text(self)
         return out
@@ -365,6 +375,60 @@ _REGNET_RANGES = {
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not name.strip():
         raise DesignSpaceError(f"a space's name must be a non-empty string, got {name!r:.40}")
+
+
+def _check_require(space: Any) -> None:
+    """Normalise ``space.require`` to a tuple of ``(statistic, lo, hi)`` sorted by statistic:
+    it may be given as such tuples or as a mapping ``{statistic: [lo, hi]}``; every statistic
+    must be registered (:mod:`designspace.core.statistics`), once, with finite ``lo <= hi``."""
+    spec = space.require
+    if spec is None:
+        spec = ()
+    items: list[Any]
+    if isinstance(spec, dict):
+        items = []
+        for stat, bounds in spec.items():
+            if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+                raise DesignSpaceError(
+                    f"space {space.name}: require.{stat} must be [lo, hi], got {bounds!r:.40}"
+                )
+            items.append((stat, *bounds))
+    elif isinstance(spec, (list, tuple)):
+        items = list(spec)
+    else:
+        raise DesignSpaceError(
+            f"space {space.name}: 'require' must map a statistic to [lo, hi], got {spec!r:.40}"
+        )
+    out: dict[str, tuple[str, float, float]] = {}
+    for item in items:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise DesignSpaceError(
+                f"space {space.name}: each require entry is (statistic, lo, hi), got {item!r:.40}"
+            )
+        stat, lo, hi = item
+        try:
+            get_statistic(stat)
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(f"space {space.name}: require: {exc}") from None
+        if not (_number(lo) and _number(hi)) or lo > hi:
+            raise DesignSpaceError(
+                f"space {space.name}: require.{stat} needs finite numbers lo <= hi, got "
+                f"[{lo!r:.20}, {hi!r:.20}]"
+            )
+        if stat in out:
+            raise DesignSpaceError(
+                f"space {space.name}: require names {stat} twice; give one range per statistic"
+            )
+        out[stat] = (stat, float(lo), float(hi))
+    object.__setattr__(space, "require", tuple(out[k] for k in sorted(out)))
+
+
+def _require_text(space: Any) -> dict[str, str]:
+    """Human-readable ``require`` ranges of a space (one entry per statistic)."""
+    return {
+        f"require {stat}": f"{describe_range(stat, lo, hi)} (draws outside are rejected)"
+        for stat, lo, hi in space.require
+    }
 
 
 def _check_ranges(space: Any, ranges: dict[str, tuple[float, bool, float]]) -> None:
@@ -526,28 +590,71 @@ def _builtin() -> dict[str, Space]:
     return spaces
 
 
-def _nested_regnet_x(anynet_xe: Space) -> list[RegNetSpace]:
-    """DDS's RegNet space inside AnyNetXE, then its refinements, one constraint per step.
+def linear_width_space(
+    parent: Space, name: str | None = None, description: str | None = None
+) -> RegNetSpace:
+    """DDS's RegNet space nested in an AnyNet space ``parent``: the quantized linear width rule
+    with the paper's ranges, drawing only networks inside ``parent``'s support (``refines``).
 
-    The paper fixes d < 64, w0 < 256, wa < 256, 1.5 <= wm <= 3 and b and g as in AnyNetXE
-    (shared b in {1, 2, 4}, shared g in {1, 2, 4, 8, 16, 32}), uniform choices as in XE. Where
-    it is silent the reference sweep's distributions are used: d uniform, w0 log-uniform on
-    multiples of 8, wa log-uniform (q 0.1), wm log-uniform (q 0.001). Four stages, as XE and
-    the reference sweep (REGNET.NUM_STAGES). Lying inside XE's support also means at most 16
-    blocks per stage, non-decreasing stage depths and widths 8..1024.
+    The paper fixes d < 64, w0 < 256, wa < 256, 1.5 <= wm <= 3 and b and g as in the parent
+    (AnyNetXE: shared b in {1, 2, 4}, shared g in {1, 2, 4, 8, 16, 32}). Where it is silent the
+    reference sweep's distributions are used: d uniform, w0 log-uniform on multiples of 8, wa
+    log-uniform (q 0.1), wm log-uniform (q 0.001). The stage count is the parent's, and d is
+    also capped at stages x the parent's largest stage depth (64 for XE's 4 x 16). Needs an
+    AnyNet parent with a bottleneck block (the rule draws b and g). Default name
+    ``f"{parent.name}+linear"``.
     """
-    initial = RegNetSpace(
-        name="NestedRegNetX",
-        description="DDS's RegNet space nested in AnyNetXE: 4 stages, d < 64, w0 < 256, "
-        "wa < 256, wm 1.5..3, shared b and g as in XE",
-        depth=IntUniform(1, 63),
+    if not isinstance(parent, AnyNetSpace):
+        raise DesignSpaceError(
+            f"the linear width rule refines an AnyNet space; "
+            f"{getattr(parent, 'name', parent)!s:.40} is not one (a RegNet space already "
+            f"follows the rule)"
+        )
+    if not get_block(parent.block).bottleneck:
+        raise DesignSpaceError(
+            f"the linear width rule draws b and g, so it needs a block with a bottleneck; "
+            f"{parent.name} draws {parent.block!r} blocks"
+        )
+    bounds = getattr(parent.depth, "bounds", None)
+    max_stage_depth = int(bounds()[1]) if bounds is not None else MAX_DEPTH
+    return RegNetSpace(
+        name=name or f"{parent.name}+linear",
+        description=description
+        or f"DDS's RegNet space nested in {parent.name}: {parent.num_stages} stages, d < 64, "
+        f"w0 < 256, wa < 256, wm 1.5..3, shared b and g as in {parent.name}",
+        block=parent.block,
+        se_ratio=parent.se_ratio,
+        depth=IntUniform(1, max(1, min(63, parent.num_stages * max_stage_depth))),
         w0=LogUniform(8, 248, 8),
         wa=LogUniform(8, 255.9, 0.1),
         wm=LogUniform(1.5, 3, 0.001),
-        group_width=Choice((1, 2, 4, 8, 16, 32)),
-        bottleneck_ratio=Choice((1, 2, 4)),
-        num_stages=4,
-        refines=anynet_xe,
+        group_width=parent.group_width,
+        bottleneck_ratio=parent.bottleneck_ratio,
+        num_stages=parent.num_stages,
+        refines=parent,
+    )
+
+
+def structure(space: Space) -> dict[str, Any]:
+    """Every field of ``space`` that shapes what it draws: all but name, description and
+    ``refines`` (two spaces with equal structures draw the same networks, before the parent's
+    support is applied), plus its kind."""
+    skip = {"name", "description", "refines"}
+    out = {f.name: getattr(space, f.name) for f in fields(space) if f.name not in skip}
+    return {"kind": space.kind, **out}
+
+
+def _nested_regnet_x(anynet_xe: Space) -> list[RegNetSpace]:
+    """DDS's RegNet space inside AnyNetXE (:func:`linear_width_space`), then its refinements,
+    one constraint per step. Four stages, as XE and the reference sweep (REGNET.NUM_STAGES).
+    Lying inside XE's support also means at most 16 blocks per stage, non-decreasing stage
+    depths and widths 8..1024.
+    """
+    initial = linear_width_space(
+        anynet_xe,
+        name="NestedRegNetX",
+        description="DDS's RegNet space nested in AnyNetXE: 4 stages, d < 64, w0 < 256, "
+        "wa < 256, wm 1.5..3, shared b and g as in XE",
     )
     b1 = replace(
         initial,
@@ -619,7 +726,9 @@ def space_from_dict(
     (``anynet``/``regnet``), ``description``, ``block``, ``num_stages`` (a RegNet space keeps
     only networks with that many stages; left out: any), ``se_ratio``, ``shared`` (list),
     ``monotone`` ({param: increasing|decreasing}), ``params`` ({param: distribution}, see
-    :func:`parse_distribution`) and ``refines`` (the space whose support every network must
+    :func:`parse_distribution`), ``require`` ({statistic: [lo, hi]}, inclusive ranges on the
+    statistics of :mod:`designspace.core.statistics`; draws outside are rejected) and
+    ``refines`` (the space whose support every network must
     lie in: a built-in name, a space file, or an inline mapping as :func:`space_to_dict`
     writes it; inherited from ``base``, cleared by ``refines: null``).
     """
@@ -638,6 +747,7 @@ def space_from_dict(
         "params",
         "q",
         "refines",
+        "require",
     }
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -663,6 +773,14 @@ def space_from_dict(
             changes[key] = data[key]
     if "refines" in data:
         changes["refines"] = _parent_from(data["refines"], where, _chain)
+    if "require" in data:
+        require = data["require"] or {}
+        if not isinstance(require, dict):
+            raise DesignSpaceError(
+                f"{where}: 'require' must map a statistic to [lo, hi], e.g. "
+                f"require: {{total_depth: [12, 28]}}"
+            )
+        changes["require"] = require
     params = data.get("params", {}) or {}
     if not isinstance(params, dict):
         raise DesignSpaceError(f"{where}: 'params' must be a mapping of parameter -> distribution")
@@ -723,6 +841,11 @@ def _parent_from(spec: Any, where: str, chain: tuple[Path, ...]) -> Space | None
         raise DesignSpaceError(f"{where}: refines: {exc}") from None
 
 
+def _plain(x: float) -> int | float:
+    """A whole float as an int (files read ``12``, not ``12.0``)."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
 def load_space(
     path: str | Path, limit: int = reading.SMALL_LIMIT, _chain: tuple[Path, ...] = ()
 ) -> Space:
@@ -769,6 +892,8 @@ def space_to_dict(space: Space) -> dict[str, Any]:
         out["q"] = space.q
         if space.num_stages is not None:  # left out = any (TOML has no null)
             out["num_stages"] = space.num_stages
+    if space.require:
+        out["require"] = {stat: [_plain(lo), _plain(hi)] for stat, lo, hi in space.require}
     parent = space.refines
     if parent is not None:
         builtin = BUILTIN_SPACES.get(parent.name)
@@ -791,5 +916,7 @@ __all__ = [
     "space_to_dict",
     "parse_distribution",
     "refinement_chain",
+    "linear_width_space",
+    "structure",
     "BUILTIN_SPACES",
 ]

@@ -10,7 +10,8 @@ results frame: the share of a nested step's child rows outside the parent's supp
 
 What is checked, following the sampler's construction:
 
-* every space: the block type and SE ratio;
+* every space: the block type and SE ratio, and its ``require`` ranges on statistics
+  (:mod:`designspace.core.statistics`; reason kind "require");
 * AnyNet spaces (exact for distributions with finitely many values, e.g. all built-ins;
   continuous width or group-width distributions are checked on whole channel counts): the
   stage count; per stage the depth and b in their distributions; per stage a drawn
@@ -54,11 +55,13 @@ from designspace.core.spaces import (
     get_space,
     refinement_chain,
 )
+from designspace.core.statistics import describe_range, get_statistic
 from designspace.errors import DesignSpaceError
 
 __all__ = [
     "StepLike",
     "StepSupport",
+    "can_draw",
     "check_step",
     "inside",
     "reasons_by_kind",
@@ -123,6 +126,12 @@ def _hits(dist: Any, lo: float, hi: float) -> bool:
 def _member(dist: Any, x: float) -> bool:
     """Whether ``dist`` can draw ``x``."""
     return _hits(dist, float(x), float(x))
+
+
+def can_draw(dist: Any, x: float) -> bool:
+    """Whether the distribution ``dist`` (of a space's parameter) can draw the value ``x``:
+    exact for the built-in distributions with finitely many values, by bounds otherwise."""
+    return _member(dist, x)
 
 
 def _describe(dist: Any) -> str:
@@ -426,9 +435,20 @@ def _own_reasons(arch: Architecture, space: Space) -> list[Reason]:
                 f"{space.block!r} (se_ratio {space.se_ratio:g})",
             )
         ]
+    out = _require_reasons(arch, space)
     if isinstance(space, AnyNetSpace):
-        return _anynet_reasons(arch, space)
-    return _regnet_reasons(arch, space)
+        return out + _anynet_reasons(arch, space)
+    return out + _regnet_reasons(arch, space)
+
+
+def _require_reasons(arch: Architecture, space: Space) -> list[Reason]:
+    """The space's ``require`` ranges on statistics that ``arch`` misses."""
+    out: list[Reason] = []
+    for stat, lo, hi in space.require:
+        value = get_statistic(stat)(arch)
+        if not lo <= value <= hi:
+            out.append(("require", f"{stat} {value:g} is outside {describe_range(stat, lo, hi)}"))
+    return out
 
 
 def _band_reasons(
@@ -519,7 +539,8 @@ def reasons_by_kind(
     arch: Architecture, space: Space | str, regime: Regime | str | None = None
 ) -> list[str]:
     """The reasons of :func:`inside` as short labels ``"<space>: <kind>"`` (kind one of block,
-    stages, depth, width, bottleneck_ratio, group_width, shared, monotone, rule, band), for
+    require, stages, depth, width, bottleneck_ratio, group_width, shared, monotone, rule,
+    band), for
     counting over many networks."""
     return [f"{name}: {kind}" for name, kind, _ in _reasons(arch, space, regime)]
 
