@@ -143,6 +143,8 @@ def test_bad_input_is_refused_before_anything_is_written(population, tmp_path):
         RefineSettings(confirm=10)
     with pytest.raises(DesignSpaceError, match="needs --confirm"):
         RefineSettings(rounds=2)
+    with pytest.raises(DesignSpaceError, match="error column"):
+        RefineSettings(metric="flops")
     with pytest.raises(DesignSpaceError, match="population's own sampling seed"):
         refine(population, "AnyNetXA", tmp_path / "s", RefineSettings(confirm=50, seed=0),
                placement_overrides=LOCAL, say=lambda _: None)  # fmt: skip
@@ -156,3 +158,24 @@ def test_the_command_line_refuses_bad_input_in_one_line(population, tmp_path):
     )  # fmt: skip
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "at least 50" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def slow_trainer(arch, config, data=None, **kw):
+    import time
+
+    time.sleep(0.05)
+    return planted_trainer(arch, config, data, **kw)
+
+
+def test_a_budget_that_ends_leaves_the_round_unfinished_and_adopts_nothing(population, tmp_path):
+    lines: list[str] = []
+    result = refine(
+        population, "AnyNetXA", tmp_path / "b",
+        RefineSettings(confirm=50, share_draws=100, budget=1.0),
+        placement_overrides=LOCAL, progress=False, say=lines.append, trainer=slow_trainer,
+    )  # fmt: skip
+    r = result.rounds[0]
+    assert r.adopted is not None and r.stopped == "unfinished" and not r.kept
+    assert result.final.name == "AnyNetXA"
+    assert any("rerun the same command to resume" in line for line in lines)
+    assert not pd.read_csv(tmp_path / "b" / "rounds.csv").loc[0, "kept"]

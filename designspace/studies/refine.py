@@ -106,6 +106,11 @@ class RefineSettings:
                 f"--rounds {self.rounds} needs --confirm N: a later round starts from the fresh "
                 f"models of the space the previous round confirmed"
             )
+        if not isinstance(self.metric, str) or not self.metric.endswith("_err"):
+            raise DesignSpaceError(
+                f"--metric must be an error column (a name ending in _err, fractions in "
+                f"[0, 1], e.g. val_top1_err), got {self.metric!r}"
+            )
         if not (isinstance(self.alpha, float | int) and 0 < self.alpha < 1):
             raise DesignSpaceError(f"--alpha must be in (0, 1), got {self.alpha}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -146,7 +151,9 @@ class Confirmation:
 class Round:
     """One round of the loop: its parent space and population, the ranked candidates, the
     adopted constraint (None: nothing supported) with its refined space, and the
-    confirmation on fresh samples (None: not confirmed on fresh samples)."""
+    confirmation on fresh samples (None: not confirmed on fresh samples). ``stopped`` says
+    why the loop ended here: "nothing supported", "not confirmed", "unfinished" (the
+    confirmation's sweep is not complete: the budget ended; rerun to resume) or ""."""
 
     number: int
     parent: Space
@@ -162,7 +169,7 @@ class Round:
     def kept(self) -> bool:
         """Whether the round's constraint stays adopted: supported in-sample and, when
         confirmed on fresh samples, confirmed there."""
-        if self.adopted is None:
+        if self.adopted is None or self.stopped == "unfinished":
             return False
         return self.confirmation is None or self.confirmation.confirmed
 
@@ -485,12 +492,14 @@ class _Loop:
         )
         if self.settings.confirm is not None:
             r.confirmation = self.confirm(k, r)
-            if not r.confirmation.confirmed:
+            if r.confirmation is None:
+                r.stopped = "unfinished"
+            elif not r.confirmation.confirmed:
                 r.stopped = "not confirmed"
         return r
 
     # --------------------------------------------------------------- confirmation
-    def confirm(self, k: int, r: Round) -> Confirmation:
+    def confirm(self, k: int, r: Round) -> Confirmation | None:
         from designspace.sweep import Placement, SweepConfig, run_sweep
         from designspace.sweep.config import override_values
         from designspace.training.trainconfig import TrainConfig
@@ -533,10 +542,12 @@ class _Loop:
         self.spent += time.monotonic() - t0
         run = info.get("run")
         if run is not None and run.missing:
-            raise DesignSpaceError(
-                f"round {k}'s confirmation has {run.missing} of {2 * n} models left (budget or "
-                f"failures); rerun the same command to resume it"
+            self.note(
+                f"round {k}: the confirmation has {run.missing} of {2 * n} models left (the "
+                f"budget ended, or trials failed); {r.adopted.id} is not adopted until they are "
+                f"trained: rerun the same command to resume."
             )
+            return None
         return self.compare_arms(k, r, data, folder)
 
     def compare_arms(self, k: int, r: Round, data: pd.DataFrame, folder: Path) -> Confirmation:
