@@ -119,6 +119,7 @@ def main() -> None:
         write_summary(pd.read_csv(OUT / "runs.csv"), args)
         return
     rng = random.Random(args.seed)
+    commit = _commit()  # the code the runs exercise: recorded before they start
     scratch = Path(tempfile.mkdtemp(prefix="signal-stress-"))
     rows = []
     try:
@@ -140,7 +141,7 @@ def main() -> None:
                     shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    frame = pd.DataFrame(rows).assign(seed=args.seed, commit=_commit())
+    frame = pd.DataFrame(rows).assign(seed=args.seed, commit=commit)
     OUT.mkdir(parents=True, exist_ok=True)
     if (OUT / "runs.csv").exists():  # keep the other executors' rows of an earlier run
         earlier = pd.read_csv(OUT / "runs.csv")
