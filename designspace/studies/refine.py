@@ -662,10 +662,10 @@ def _confirmation_sentence(k: int, r: Round, c: Confirmation, alpha: float) -> s
     word = "confirmed" if c.confirmed else "not confirmed"
     detect = detectable_superiority(c.n_refined, c.n_parent, alpha=alpha)
     balance = (
-        f"the arms also differ in {c.balance_label} (features the constraint changes with "
-        f"it, so they are part of what it does)"
+        f"the arms also differ in {c.balance_label}, which the constraint does not name "
+        f"(|SMD| > 0.1 and Holm p < alpha; balance.csv): the difference may be carried by it"
         if c.balance_label
-        else "the arms are balanced on every feature the constraint is not meant to change"
+        else "the arms are balanced on every feature the constraint does not name"
     )
     return (
         f"round {k}: {r.adopted.sentence()} - {r.parent.name} median {c.median_parent:.3f} -> "
