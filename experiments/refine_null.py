@@ -226,7 +226,7 @@ def _commit() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "designspace", "experiments"],
             cwd=ROOT,
             capture_output=True,
             text=True,
