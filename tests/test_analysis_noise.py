@@ -49,3 +49,30 @@ def test_noise_floor_needs_replicates():
         noise_floor(doubled)
     with pytest.raises(DesignSpaceError, match="needs column"):
         noise_floor(single.drop(columns="cfg_seed"))
+
+
+def test_replicates_given_apart_give_the_noise_floor_and_enter_no_comparison(tmp_path):
+    # analyze(noise_runs=...) / `designspace analyze --noise DIR`: the compared populations
+    # stay as they are; every effect is also quoted in units of the replicates' sd.
+    from designspace.reporting.report import analyze
+
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame(
+        {
+            "space": ["A"] * 30 + ["B"] * 30,
+            "arch_id": [f"m{i}" for i in range(60)],
+            "cfg_seed": 0,
+            "val_top1_err": np.r_[rng.normal(0.25, 0.02, 30), rng.normal(0.22, 0.02, 30)],
+            "status": "ok",
+        }
+    )
+    noise = replicates(n_arch=10, sd=0.01)
+    rep = analyze(data, tmp_path / "a", n_boot=300, formats=("png",), noise_runs=noise)
+    nf = noise_floor(noise)
+    pair = rep.tables["pairwise"].iloc[0]
+    assert pair["n_a"] + pair["n_b"] == 60  # the 30 replicate runs compared nowhere
+    assert pair["diff_over_noise"] == pytest.approx(pair["median_diff"] / nf.sd)
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "given apart with --noise" in text
+    without = analyze(data, tmp_path / "b", n_boot=300, formats=("png",))
+    assert np.isnan(without.tables["pairwise"].iloc[0]["diff_over_noise"])

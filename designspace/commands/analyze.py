@@ -45,6 +45,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="output folder (default: STUDY/analysis for one study or sweep folder or its "
         "results/ folder, else ./analysis)",
     )
+    p.add_argument(
+        "--noise",
+        nargs="+",
+        metavar="DIR",
+        help="seed replicates of some architectures (e.g. the seed-<s> folders of designspace "
+        "replicate) used only for the noise floor: every effect is also given in units of "
+        "the seed-to-seed sd (diff_over_noise); they enter no comparison",
+    )
     options = add_analysis_options(p.add_argument_group("analysis options"), "analyze")
     p.set_defaults(run=run, analysis_options=options)
 
@@ -83,10 +91,12 @@ def run(args: argparse.Namespace) -> int:
     from designspace.reporting.report import check_out_dir
 
     options = options_from_args(args)
-    check_inputs(args.results)
+    noise = list(args.noise or [])
+    check_inputs(args.results + noise)
     # the raw --out: Path("") would be "." (an empty --out is refused, not the current folder)
     out = check_out_dir(
-        args.out if args.out is not None else default_out(args.results), inputs=args.results
+        args.out if args.out is not None else default_out(args.results),
+        inputs=args.results + noise,
     )
     stages = Stages("analyze")
     stages.stage(f"reading {', '.join(args.results)}")
@@ -95,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
     from designspace.reporting.report import analyze
 
     data = load_results(args.results)
-    rep = analyze(data, out, options, sources=args.results, stages=stages)
+    noise_runs = load_results(noise) if noise else None
+    sources = args.results + [f"{n} (noise floor only)" for n in noise]
+    rep = analyze(data, out, options, sources=sources, stages=stages, noise_runs=noise_runs)
     stages.done(f"analysed {len(data)} rows")
     if rep.console:
         print("\n\n".join(rep.console))

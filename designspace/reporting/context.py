@@ -28,7 +28,8 @@ class Context:
     over its seeds (column ``n_seeds``), so that no model counts more than once in a test;
     without them ``runs`` is ``data``. ``shared`` carries results one section leaves for later
     ones (the comparison object, the noise floor); ``warnings`` say what limits the conclusions
-    (:func:`data_warnings`).
+    (:func:`data_warnings`). ``noise_runs``: seed replicates given apart from the compared
+    models (``analyze --noise``), used only for the noise floor.
     """
 
     data: pd.DataFrame
@@ -39,6 +40,7 @@ class Context:
     runs: pd.DataFrame | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    noise_runs: pd.DataFrame | None = None
     _features: pd.DataFrame | None = None
 
     def features(self) -> pd.DataFrame:
@@ -70,6 +72,7 @@ class Context:
         sub = Context(
             self.data[keep], self.options, [g for g in self.groups if g in groups],
             self.n_total, self.note, runs=runs, shared=self.shared, warnings=self.warnings,
+            noise_runs=self.noise_runs,
         )  # fmt: skip
         if self._features is not None:
             sub._features = self._features[keep]

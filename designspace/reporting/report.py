@@ -64,6 +64,7 @@ def analyze(
     *,
     sources: Sequence[str] = (),
     stages: Stages | None = None,
+    noise_runs: pd.DataFrame | None = None,
     **overrides: Any,
 ) -> AnalysisReport:
     """Run every section on ``data`` and write tables, figures and reports into ``out_dir``.
@@ -76,12 +77,19 @@ def analyze(
     ``report.html``; files of an earlier analysis in ``out_dir`` are replaced only once the new
     one is complete. ``out_dir`` must be new, empty or an analysis designspace wrote: a file
     it did not write is never replaced or removed (:mod:`designspace.formats.outputs`).
+    ``noise_runs``: seed replicates of some architectures (e.g. ``designspace replicate``'s
+    folders) that give the noise floor (every effect's ``diff_over_noise``) without entering
+    the compared populations.
     """
     opts = AnalysisOptions.with_overrides(options, **overrides)
     out = check_out_dir(out_dir)
     if stages is not None:
         stages.stage("preparing the data")
     ctx = prepare(data, opts)
+    if noise_runs is not None:
+        from designspace.analysis._data import usable
+
+        ctx.noise_runs = usable(noise_runs, opts.metric, ["arch_id", "cfg_seed"], "--noise").data
     results = run_sections(ctx, stages=stages)
     rep = AnalysisReport(out, opts, results, comparison=ctx.shared.get("comparison"))
     if ctx.note:

@@ -48,9 +48,17 @@ def run_data(ctx: Context, out: SectionResult) -> None:
     out.bullets([ctx.note] if ctx.note else [])
 
 
+def _noise_runs(ctx: Context) -> pd.DataFrame:
+    """The runs the noise floor comes from: the separate replicates (``--noise``) if given,
+    else the analysed runs."""
+    if ctx.noise_runs is not None:
+        return ctx.noise_runs
+    return ctx.data if ctx.runs is None else ctx.runs
+
+
 def replicated(ctx: Context) -> str | None:
     """None when the runs hold seed replicates, else why the noise section cannot run."""
-    d = ctx.data if ctx.runs is None else ctx.runs
+    d = _noise_runs(ctx)
     if "arch_id" not in d.columns or "cfg_seed" not in d.columns:
         return "needs columns ['arch_id', 'cfg_seed'] (results with seed replicates)"
     if not (d.groupby("arch_id")["cfg_seed"].nunique() >= 2).any():
@@ -68,13 +76,19 @@ def run_noise(ctx: Context, out: SectionResult) -> None:
     from designspace.analysis.noise import noise_floor, noise_table, seed_agreement
 
     o = ctx.options
-    runs = ctx.data if ctx.runs is None else ctx.runs
+    runs = _noise_runs(ctx)
     nf = noise_floor(runs, o.metric)
     ctx.shared["noise"] = nf
+    apart = (
+        " (seed replicates given apart with --noise: they enter no comparison)"
+        if ctx.noise_runs is not None
+        else ""
+    )
     out.text(
         f"Seed-to-seed standard deviation of {o.metric}: {nf.sd:.4g} (95% interval "
         f"[{nf.sd_low:.4g}, {nf.sd_high:.4g}]), pooled over {nf.n_archs} architectures trained "
-        f"with several seeds ({nf.n_runs} runs, {nf.dof} degrees of freedom). Comparisons and "
+        f"with several seeds ({nf.n_runs} runs, {nf.dof} degrees of freedom){apart}. "
+        f"Comparisons and "
         f"rules below quote differences in units of it (diff_over_noise). Seed agreement: rank "
         f"correlation of the same architectures between two seeds, the ceiling of any rank "
         f"agreement."
