@@ -23,3 +23,12 @@ def closest(name: str, choices: Iterable[str]) -> list[str]:
 
     score = {c: difflib.SequenceMatcher(None, key, c.lower()).ratio() for c in listed}
     return sorted(listed, key=lambda c: (key not in c.lower(), -score[c]))
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``name`` (difflib's
+    close matches), or ``""`` when none is close: the hint of an "unknown name" message."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

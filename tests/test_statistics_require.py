@@ -61,7 +61,7 @@ def test_statistics_of_an_architecture():
 
 
 def test_unknown_statistic_names_the_valid_ones():
-    with pytest.raises(DesignSpaceError, match="did you mean total_depth.*valid statistics"):
+    with pytest.raises(DesignSpaceError, match="did you mean 'total_depth'.*valid statistics"):
         get_statistic("total_dept")
     with pytest.raises(DesignSpaceError, match="unknown statistic"):
         compute("depth", _arch([1], [8]))

@@ -22,14 +22,13 @@ two agree with fvcore. An unknown name raises :class:`DesignSpaceError` naming t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from designspace.core.layercost import Cost, bn_cost, conv_cost, shortcut_cost
-from designspace.errors import DesignSpaceError
+from designspace.errors import DesignSpaceError, did_you_mean
 
 BlockCost = Callable[..., tuple[Cost, object]]
 
@@ -137,10 +136,9 @@ def get_block(name: str) -> BlockSpec:
     """The spec of a block type; an unknown name raises DesignSpaceError naming the known ones."""
     spec = _REGISTRY.get(name) if isinstance(name, str) else None
     if spec is None:
-        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DesignSpaceError(
-            f"unknown block {name!r}{hint}; known blocks: {', '.join(_REGISTRY)}"
+            f"unknown block {name!r}{did_you_mean(name, _REGISTRY)}; known blocks: "
+            f"{', '.join(_REGISTRY)}"
         )
     return spec
 

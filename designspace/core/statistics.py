@@ -16,13 +16,12 @@ Built in:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from designspace.core.arch import Architecture
-from designspace.errors import DesignSpaceError
+from designspace.errors import DesignSpaceError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -87,10 +86,9 @@ def get_statistic(name: str) -> Statistic:
     """The statistic ``name``; :class:`DesignSpaceError` (with the valid names) when unknown."""
     stat = STATISTICS.get(name) if isinstance(name, str) else None
     if stat is None:
-        close = difflib.get_close_matches(str(name), list(STATISTICS), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
         raise DesignSpaceError(
-            f"unknown statistic {name!r}{hint}; valid statistics: {', '.join(STATISTICS)}"
+            f"unknown statistic {name!r}{did_you_mean(name, STATISTICS)}; valid statistics: "
+            f"{', '.join(STATISTICS)}"
         )
     return stat
 

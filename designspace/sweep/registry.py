@@ -10,11 +10,10 @@ an executor is.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Iterable
 
-from designspace.errors import DesignSpaceError
+from designspace.errors import DesignSpaceError, did_you_mean
 from designspace.sweep.options import ExecutorOptions
 
 EXECUTORS: dict[str, str] = {
@@ -26,8 +25,7 @@ EXECUTORS: dict[str, str] = {
 
 def suggest(name: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(name, choices)
 
 
 def check_executor(name: str) -> None:
