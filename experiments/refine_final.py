@@ -86,7 +86,7 @@ def main() -> None:
     pd.concat(balances, ignore_index=True).to_csv(args.out / "balance.csv", index=False)
     fig, ax = new_figure()
     edf_plot(data, metric=METRIC, hue="space", ax=ax)
-    ax.set_title(f"{name} (refine's final space, fresh models) vs the paper's spaces")
+    ax.set_title(f"refine's final space {name} vs the paper's spaces")
     save(fig, args.out / "edf.png")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()  # fmt: skip
