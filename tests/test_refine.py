@@ -110,12 +110,19 @@ def test_rerunning_resumes_without_training_again(loop, population):
         calls.append(arch)
         return planted_trainer(arch, config, data, **kw)
 
+    published = []
+
+    def watch(line):  # while the rerun re-derives round 2, round 1's rerun has not shrunk it
+        if line.startswith("round 2:"):
+            published.append(len(pd.read_csv(out / "rounds.csv")))
+
     again = refine(
         population, "AnyNetXA", out, RefineSettings(confirm=50, rounds=2, share_draws=100),
         placement_overrides={"executor": "local", "max_concurrent": 1}, progress=False,
-        say=lambda _: None, trainer=counting,
+        say=watch, trainer=counting,
     )  # fmt: skip
     assert calls == [] and again.final.name == result.final.name
+    assert published and set(published) == {2}
     assert (out / "candidates.csv").read_bytes() == before
 
 

@@ -432,11 +432,15 @@ class _Loop:
     def run(self, population: pd.DataFrame, where: str) -> RefineResult:
         parent, rounds = self.root, self.rounds
         label = f"{where} ({len(population)} models of {parent.name})"
+        # A rerun re-derives the rounds an earlier run published: its outputs are replaced
+        # only once this run has as many rounds (or ends), never shrunk on the way there.
+        earlier = self.published_rounds()
         for k in range(1, self.settings.rounds + 1):
             self.population_ids = frozenset(population["arch_id"].astype(str))
             r = self.one_round(k, parent, population, label)
             rounds.append(r)
-            self.publish()
+            if k >= earlier:
+                self.publish()
             if not r.kept or r.refined is None:
                 break
             if r.confirmation is None:
@@ -444,7 +448,19 @@ class _Loop:
             parent = r.refined
             population = self.fresh_arm(r, r.refined.name)
             label = f"round {k}'s fresh models of {parent.name}"
+        if len(rounds) < earlier:
+            self.publish()
         return self.result()
+
+    def published_rounds(self) -> int:
+        """How many rounds the folder's ``rounds.csv`` (from an earlier run) holds; 0 if none."""
+        path = self.out / "rounds.csv"
+        if not path.is_file():
+            return 0
+        from designspace.core import reading
+
+        text = reading.read_text(path, "rounds table")
+        return max(0, len([line for line in text.splitlines() if line.strip()]) - 1)
 
     def one_round(self, k: int, parent: Space, population: pd.DataFrame, label: str) -> Round:
         from designspace.analysis.refine_evidence import rank_candidates, shares_kept
