@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -543,8 +544,6 @@ class _Loop:
         deadline = None
         if self.settings.budget is not None:
             deadline = max(1.0, self.settings.budget - self.spent)
-        import time
-
         t0 = time.monotonic()
         data = run_sweep(
             config,
@@ -601,9 +600,7 @@ class _Loop:
             intended=intended,
         )
         label = bal.label.replace("differs in ", "") if bal.confounders else ""
-        strat = ""
-        if bal.stratified is not None:
-            strat = bal.stratified.sentence() if hasattr(bal.stratified, "sentence") else ""
+        strat = bal.stratified.sentence() if bal.stratified is not None else ""
         parent_rows = u[u["space"] == r.parent.name]
         med = u.groupby("space")[metric].median()
         c = Confirmation(
