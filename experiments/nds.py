@@ -151,7 +151,7 @@ def normalized_edfs(lrwd: pd.DataFrame, out: Path, seed: int) -> dict:
         # designspace's compare() on the status-"ok" models inside the range (its own common
         # range and bin count there; diverged runs excluded, as every designspace analysis does)
         sub = lrwd[(c >= lo) & (c <= hi)]
-        cmp = compare(sub, normalize=Normalization(complexity), inference=Inference(seed=seed))
+        cmp = compare(sub, normalize=Normalization(complexity), inference=Inference())
         cmp.table.to_csv(out / f"nedf_compare_{complexity}.csv")
         cmp.pairs.to_csv(out / f"nedf_compare_pairs_{complexity}.csv", index=False)
     plots.save(fig, out / "nedf.png")

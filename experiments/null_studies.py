@@ -24,10 +24,8 @@ to be at most 8%.
 Resumable: each replicate's outcome is appended to ``OUT/replicates.jsonl`` as it finishes
 (a rerun with the same settings skips those done; other settings are refused); progress on
 stderr; ``OUT/summary.json`` and ``OUT/summary.md`` are rewritten at the end. ``--n-boot``
-(default 2000; the report's default is 10000) is the bootstrap size each interval starts from:
-resamples still double while a verdict sits within 3 Monte-Carlo standard errors of its
-boundary (:func:`designspace.analysis.decide.settle`), so the verdicts do not depend on it
-beyond that precision.
+(default 2000; the report's default is 10000) is the bootstrap size of the descriptive DDS
+good ranges only: every test and interval behind a verdict is exact or asymptotic.
 """
 
 from __future__ import annotations
@@ -206,7 +204,7 @@ def markdown(summary: dict) -> str:
         f"{summary['replicates']} null studies: the committed rows of {summary['data']} with "
         f"the error column permuted across all rows (seed {summary['seed']}), analysed with "
         f"reference {summary['reference']}, alpha {summary['alpha']}, {summary['adjust']} "
-        f"adjustment, n_boot {summary['n_boot']} (grown while undecided), the default "
+        f"adjustment, n_boot {summary['n_boot']} (good ranges only), the default "
         f"confirmatory family. Mean {summary['seconds_per_replicate']:.1f} s per replicate.",
         "",
         "| share of null studies that make | count | share | exact 95% interval |",
@@ -244,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the committed study whose rows and sizes are used",
     )
     ap.add_argument("--reference", default="AnyNetXA", help="the study's reference space")
-    ap.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples to start from")
+    ap.add_argument(
+        "--n-boot", type=int, default=2000, help="bootstrap resamples of the good ranges"
+    )
     args = ap.parse_args(argv)
     if args.reps < 1:
         ap.error("--reps must be at least 1")

@@ -4,7 +4,7 @@
 
 One markdown table per study: the error summary per space and the Brunner-Munzel comparison with
 the reference space (raw and Holm-adjusted p, difference of medians, verdict), as written by
-``designspace analyze``. The README's tables are this script's output, pasted unchanged. Those
+``designspace analyze``. README.md carries them through experiments/readme_findings.py. Those
 pairwise verdicts are exploratory (adjusted within the table; the header says so); the
 study's findings are the confirmatory family's verdicts, printed after it from
 ``analysis/findings.csv`` when the analysis wrote one (:mod:`designspace.analysis.family`).

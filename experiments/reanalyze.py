@@ -80,7 +80,7 @@ def steps(data: pd.DataFrame) -> tuple[object, pd.DataFrame]:
     """The comparison against AnyNetXA (all pairs, Holm) and the nested steps (by rule)."""
     from designspace.analysis import Inference, compare, nested_rules
 
-    inference = Inference(n_boot=N_BOOT, seed=SEED)
+    inference = Inference()
     cmp = compare(data, reference="AnyNetXA", inference=inference)
     return cmp, nested_rules(data, inference=inference).set_index("rule")
 
@@ -96,10 +96,10 @@ def progression(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
     data = load_results(path)
     cmp, nested = steps(data)
     feats = add_features(data)
-    obs = observational_rules(feats, n_boot=N_BOOT, seed=SEED)
-    prefs = preferences(feats, seed=SEED)
+    obs = observational_rules(feats)
+    prefs = preferences(feats)
     xe = feats[feats["space"] == "AnyNetXE"]
-    prefs_xe = preferences(xe, by=None, seed=SEED)
+    prefs_xe = preferences(xe, by=None)
     pr = lambda a, b: fmt_pair(pair_row(cmp.pairs, a, b))  # noqa: E731
     rows = [
         ("A vs B indistinguishable", "indistinguishable (KS p 0.85)", *pr("AnyNetXB", "AnyNetXA")),
@@ -195,7 +195,7 @@ def exercises(path: Path) -> tuple[list[tuple], dict[str, pd.DataFrame]]:
     from designspace.analysis import Inference, compare, load_results
 
     data = load_results(path)
-    cmp = compare(data, reference="AnyNetXE", inference=Inference(n_boot=N_BOOT, seed=SEED))
+    cmp = compare(data, reference="AnyNetXE", inference=Inference())
     pr = lambda a, b: fmt_pair(pair_row(cmp.pairs, a, b))  # noqa: E731
     rows = [
         ("RegNetX-2stage vs AnyNetXE", "worse (KS p 6e-14)", *pr("RegNetX-2stage", "AnyNetXE")),
@@ -335,12 +335,14 @@ def main() -> int:
         "nested steps; the preference columns; the observational rows); KS p (raw) is shown "
         "as the EDF-shape statistic and decides nothing. Intervals at the matching Bonferroni "
         "level: P(beats) by the BM test inverted, difference of medians (first minus second; "
-        f"negative = first better) by percentile bootstrap ({N_BOOT} resamples, seed {SEED}). "
+        "negative = first better) from the order-statistic standard errors of the two medians "
+        "(Price-Bonett; asymptotic, no resampling). "
         "A better/worse (supported/contradicted) verdict needs the adjusted p below 0.05 AND "
         "both intervals excluding no effect on that side; 'indistinguishable' / 'not "
         "supported' needs neither; anything between is 'inconclusive'. Equivalence (margin "
         "0.005): TOST adjusted and the median interval inside +-0.005. Preferences: "
-        "stratified permutation test of the shift, with its bootstrap interval (same rule). "
+        "within-stratum permutation test of the shift (normal approximation with its exact "
+        "permutation moments) and the test inverted as its interval (same rule). "
         "Sensitivity: robust / fragile under KS in place of BM and without Tukey outliers."
         "\n\n## fmnist-progression (6 spaces x 48 models)\n\n"
         + table(prog)

@@ -67,12 +67,11 @@ def main() -> None:
     ap.add_argument("refine_dir", type=Path)
     ap.add_argument("--against", nargs="+", required=True, metavar="FOLDER:SPACE[@K]")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--n-boot", type=int, default=10_000)
     args = ap.parse_args()
     final, name = final_arm(args.refine_dir)
     arms = [final] + [arm(s) for s in args.against]
     data = pd.concat(arms, ignore_index=True)
-    inference = Inference(n_boot=args.n_boot)
+    inference = Inference()
     cmp = compare(data, by="space", metric=METRIC, reference=name, inference=inference)
     args.out.mkdir(parents=True, exist_ok=True)
     cmp.pairs.to_csv(args.out / "comparison.csv", index=False)
@@ -98,8 +97,8 @@ def main() -> None:
         "",
         table.to_markdown(floatfmt=".4f"),
         "",
-        "Pairs (Brunner-Munzel, Holm over the pairs; median difference a - b and P(a beats b) "
-        f"with intervals at the adjusted level, {args.n_boot} bootstrap resamples):",
+        "Pairs (Brunner-Munzel, Holm over the pairs; median difference a - b (Price-Bonett "
+        "interval) and P(a beats b) (the test inverted) with intervals at the adjusted level):",
         "",
         cmp.pairs[
             [

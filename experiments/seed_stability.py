@@ -1,20 +1,24 @@
-"""Re-analyse a committed study with the resampling seeds 0..3 and list every verdict that
-differs between seeds.
+"""Re-analyse every committed analysis with three other resampling seeds and list every
+verdict that differs from the committed one.
 
-    python experiments/seed_stability.py results/fmnist-progression
+    python experiments/seed_stability.py                       # every analysis, ~10 min
+    python experiments/seed_stability.py --only fmnist-progression
 
-Reads ``STUDY/results`` (the committed data set; nothing is trained), runs ``designspace
-analyze`` (:func:`designspace.reporting.report.analyze`, default options but ``--seed``) once
-per seed into a temporary folder, and compares the verdict columns of every table that has
-one (pairwise, pairwise_normalized, comparison, rules_nested, rules_observational,
-preferences, rules). Writes ``results/seed-stability/<study>.md``: per table the number of
-rows, the rows whose verdicts differ (with each seed's verdict), and how many verdicts are
-"undecided at this resampling precision". Exit status 1 when any verdict differs.
+For each analysis of ``experiments/analyses.py`` (the committed folders and the commands that
+made them, seed 0) runs the same ``designspace analyze`` command with ``--seed 1, 2, 3``
+into a temporary folder (nothing is trained) and compares the verdict columns of every table
+that has one (pairwise, pairwise_normalized, comparison, rules_nested, rules_observational,
+preferences, rules) with the committed tables. Writes ``results/seed-stability/<name>.md``
+per analysis (per table the number of rows, the rows whose verdicts differ with each seed's
+verdict) and
+``results/seed-stability/summary.md``. Exit status 1 when any verdict differs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import tempfile
 import time
@@ -23,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = (0, 1, 2, 3)
+SEEDS = (0, 1, 2, 3)  # 0: the committed analysis
 #: verdict columns, and the columns that name a row, of each table
 TABLES = {
     "pairwise": (["verdict"], ["a", "b"]),
@@ -35,27 +39,21 @@ TABLES = {
     "preferences": (["verdict"], ["column"]),
     "rules": (["verdict"], ["rule"]),
 }
-UNDECIDED = "undecided at this resampling precision"
 
 
-def analyse(study: Path, seed: int, out: Path) -> dict[str, pd.DataFrame]:
-    """The verdict tables of ``study`` analysed with resampling seed ``seed`` (in ``out``)."""
-    from designspace.formats.results import load_results
-    from designspace.reporting.report import analyze
-
-    analyze(load_results(study / "results"), out, seed=seed, formats=("svg",))
+def tables_of(folder: Path) -> dict[str, pd.DataFrame]:
+    """The verdict tables of the analysis in ``folder``."""
     tables = {}
     for name in TABLES:
-        path = out / f"{name}.csv"
+        path = folder / f"{name}.csv"
         if path.is_file():
             tables[name] = pd.read_csv(path, index_col=0 if name.startswith("comparison") else None)
     return tables
 
 
-def differences(runs: dict[int, dict[str, pd.DataFrame]]) -> tuple[list[str], int, int, int]:
-    """Markdown lines for every table, the number of verdict rows, of rows that differ and
-    of undecided verdicts (seed 0)."""
-    lines, n_rows, n_diff, n_undecided = [], 0, 0, 0
+def differences(runs: dict[int, dict[str, pd.DataFrame]]) -> tuple[list[str], int, int]:
+    """Markdown lines for every table, the number of verdict cells and of cells that differ."""
+    lines, n_rows, n_diff = [], 0, 0
     for name, (columns, keys) in TABLES.items():
         if name not in runs[SEEDS[0]]:
             continue
@@ -71,7 +69,6 @@ def differences(runs: dict[int, dict[str, pd.DataFrame]]) -> tuple[list[str], in
             for col in cols:
                 values = [str(runs[s][name].iloc[i][col]) for s in SEEDS]
                 n_rows += 1
-                n_undecided += values[0] == UNDECIDED
                 if len(set(values)) > 1:
                     diff_rows.append(f"| {label} | {col} | " + " | ".join(values) + " |")
         n_diff += len(diff_rows)
@@ -81,32 +78,54 @@ def differences(runs: dict[int, dict[str, pd.DataFrame]]) -> tuple[list[str], in
             lines.append("|---" * (len(SEEDS) + 2) + "|")
             lines += diff_rows
         lines.append("")
-    return lines, n_rows, n_diff, n_undecided
+    return lines, n_rows, n_diff
 
 
 def main() -> int:
+    from analyses import by_name, run
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("study", type=Path, help="a committed study folder (with results/)")
-    ap.add_argument("--out", type=Path, default=None, help="markdown file to write")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="these analyses only")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "seed-stability")
     args = ap.parse_args()
-    study = args.study.resolve()
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = {s: analyse(study, s, Path(tmp) / f"seed{s}") for s in SEEDS}
-    lines, n_rows, n_diff, n_undecided = differences(runs)
-    seconds = time.perf_counter() - started
-    text = (
-        f"# Seed stability of {study.name} (generated by experiments/seed_stability.py)\n\n"
-        f"`designspace analyze` with default options and resampling seeds "
-        f"{', '.join(map(str, SEEDS))}: {n_diff} of {n_rows} verdict cells differ between "
-        f"seeds; {n_undecided} are '{UNDECIDED}' with seed {SEEDS[0]} "
-        f"({100 * n_undecided / max(n_rows, 1):.1f}%). {seconds:.0f} s.\n\n" + "\n".join(lines)
-    )
-    out = args.out or ROOT / "results" / "seed-stability" / f"{study.name}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"{n_diff} of {n_rows} verdicts differ, {n_undecided} undecided; wrote {out}")
-    return 1 if n_diff else 0
+    os.chdir(ROOT)
+    summary, total = [], dict(rows=0, diff=0)
+    for analysis in by_name(args.only):
+        started = time.perf_counter()
+        runs = {SEEDS[0]: tables_of(ROOT / analysis.out)}
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in SEEDS[1:]:
+                folder = Path(tmp) / f"seed{seed}"
+                run(analysis, str(folder), seed)
+                runs[seed] = tables_of(folder)
+        lines, n_rows, n_diff = differences(runs)
+        seconds = time.perf_counter() - started
+        command = "designspace " + shlex.join(analysis.argv(seed=0))
+        text = (
+            f"# Seed stability of {analysis.out} (generated by experiments/seed_stability.py)"
+            f"\n\n`{command}` (committed, seed {SEEDS[0]}) and the same command with `--seed` "
+            f"{', '.join(map(str, SEEDS[1:]))}: {n_diff} of {n_rows} verdict cells differ "
+            f"between seeds. {seconds:.0f} s.\n\n" + "\n".join(lines)
+        )
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{analysis.name}.md").write_text(text)
+        print(f"{analysis.name}: {n_diff} of {n_rows} verdicts differ")
+        summary.append(
+            f"| {analysis.out} | {n_rows} | {n_diff} | [{analysis.name}.md]({analysis.name}.md) |"
+        )
+        total["rows"] += n_rows
+        total["diff"] += n_diff
+    if not args.only:
+        (args.out / "summary.md").write_text(
+            "# Seed stability of every committed analysis (generated by "
+            "experiments/seed_stability.py)\n\n"
+            f"Each analysis re-run with resampling seeds {', '.join(map(str, SEEDS[1:]))} and "
+            f"compared with the committed one (seed {SEEDS[0]}): {total['diff']} of "
+            f"{total['rows']} verdict cells differ.\n\n"
+            "| analysis | verdict cells | differ between seeds | details |\n"
+            "|---|---|---|---|\n" + "\n".join(summary) + "\n"
+        )
+    return 1 if total["diff"] else 0
 
 
 if __name__ == "__main__":

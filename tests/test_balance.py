@@ -193,7 +193,7 @@ def test_stratified_comparison_undoes_a_stage_count_confound():
     # one stratum: van Elteren is the Wilcoxon rank-sum test (normal, no continuity correction)
     four_a = child[child["num_stages"] == 4]
     four_b = parent[parent["num_stages"] == 4]
-    one = stratified_comparison(four_a, four_b, ["num_stages"], inference=Inference(n_boot=200))
+    one = stratified_comparison(four_a, four_b, ["num_stages"], inference=Inference())
     expected = stats.mannwhitneyu(
         four_a["val_top1_err"],
         four_b["val_top1_err"],
@@ -218,15 +218,15 @@ def test_the_committed_xe_to_regnetx_step_is_confounded_by_stage_count(study):
     s = result.stratified
     assert s.n_strata == 1 and s.n_a == 31 and s.n_b == 100 and s.effect > 0
     # the wiring: nested_rules and compare carry the label, the sentence says it
-    rules = nested_rules(study, steps=[LINEAR], inference=Inference(n_boot=200))
+    rules = nested_rules(study, steps=[LINEAR], inference=Inference())
     row = rules.iloc[0]
     assert row["confounded"].startswith("confounded by stage count")
     assert ": supported, confounded by stage count" in row["sentence"]
-    c = compare(study, reference="AnyNetXE", inference=Inference(n_boot=200), steps=[LINEAR])
+    c = compare(study, reference="AnyNetXE", inference=Inference(), steps=[LINEAR])
     assert c.pairs.loc[0, "confounded"] == row["confounded"]
     assert c.table.loc["RegNetX", "confounded"] == row["confounded"]
     assert np.isnan(c.table.loc["AnyNetXE", "confounded"])  # the reference itself
-    assert compare(study, inference=Inference(n_boot=200)).pairs["confounded"].isna().all()
+    assert compare(study, inference=Inference()).pairs["confounded"].isna().all()
 
 
 def test_labels_without_per_stage_columns_say_not_assessed():
@@ -235,7 +235,7 @@ def test_labels_without_per_stage_columns_say_not_assessed():
     )
     labels = step_labels(frame, [WIDTHS])
     assert labels[("AnyNetXC", "AnyNetXD")].startswith("not assessed")
-    rules = nested_rules(frame, steps=[WIDTHS], inference=Inference(n_boot=200))
+    rules = nested_rules(frame, steps=[WIDTHS], inference=Inference())
     assert "confounded" not in rules.loc[0, "sentence"]
 
 

@@ -105,15 +105,23 @@ def test_budget_flags_are_refused_before_anything_starts(tmp_path):
 
 
 @pytest.fixture
+def placement():
+    """The local executor: the budget logic does not depend on the executor, and Ray Tune's
+    start per round (about 10 s) made these the slowest tests of the suite; one test below
+    runs a budget that ends through Ray."""
+    return Placement(executor="local")
+
+
+@pytest.fixture
 def ray_placement(ray_session):
     return Placement(executor="ray")
 
 
-def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, ray_placement):
+def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, placement):
     config = tiny(spaces=("AnyNetXA", "AnyNetXE"), n=3, name="b")
     out = tmp_path / "b"
     lines: list[str] = []
-    frame = budgeted_sweep(config, out, ray_placement, 3600.0, progress=False, say=lines.append)
+    frame = budgeted_sweep(config, out, placement, 3600.0, progress=False, say=lines.append)
     # Plenty of time: capped at n = 3 per space, every model trained once.
     assert keys_of(frame) == keys_of(plan_sweep(config)) and set(frame.status) == {"ok"}
     assert lines[0].startswith("budget 1h00m: training ends by")
@@ -123,13 +131,13 @@ def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, ray_pla
     before = digest_tree(out / "results")
     # A bigger study resumed with a budget continues the same sweep: nothing retrained.
     bigger = replace(config, n=4)
-    frame = budgeted_sweep(bigger, out, ray_placement, 3600.0, progress=False, say=lines.append)
+    frame = budgeted_sweep(bigger, out, placement, 3600.0, progress=False, say=lines.append)
     assert len(frame) == 8 and set(frame.sample_index) == {0, 1, 2, 3}
     after = digest_tree(out / "results")
     assert {k: after[k] for k in before} == before and len(after) == 8
     assert done_rounds(bigger, out) == 4
     lines.clear()
-    frame = budgeted_sweep(bigger, out, ray_placement, 60.0, progress=False, say=lines.append)
+    frame = budgeted_sweep(bigger, out, placement, 60.0, progress=False, say=lines.append)
     assert lines == ["all 4 models per space are already trained; nothing to train"]
     assert len(frame) == 8 and digest_tree(out / "results") == after
 
@@ -145,14 +153,14 @@ def test_a_budget_that_ends_stops_cleanly_and_resumes(tmp_path, ray_placement):
     assert len(frame) == 4 and done_rounds(config, out) == 2
 
 
-def test_done_rounds_counts_complete_leading_rounds(tmp_path, ray_placement):
+def test_done_rounds_counts_complete_leading_rounds(tmp_path, placement):
     from designspace.sweep import run_sweep
 
     config = tiny(spaces=("AnyNetXA", "AnyNetXE"), n=2, name="r")
     out = tmp_path / "r"
     assert done_rounds(config, out) == 0
     # A sweep of 1 per space, then a bigger plan: one complete round.
-    run_sweep(replace(config, n=1), out, ray_placement, progress=False)
+    run_sweep(replace(config, n=1), out, placement, progress=False)
     assert done_rounds(config, out) == 1
     with pytest.raises(DesignSpaceError, match="different sweep"):
         done_rounds(replace(config, train=replace(TINY, lr=0.05)), out)

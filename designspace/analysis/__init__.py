@@ -48,6 +48,12 @@ from designspace.analysis.edf import (
     max_common_bins,
     normalized_weights,
 )
+from designspace.analysis.effects import (
+    MedianDifference,
+    Superiority,
+    median_difference,
+    superiority,
+)
 from designspace.analysis.family import Family, FamilyInference
 from designspace.analysis.features import add_features
 from designspace.analysis.fidelity import join_results, rank_agreement
@@ -102,9 +108,11 @@ __all__ = [
     "FitGrid",
     "GoodRange",
     "Inference",
+    "MedianDifference",
     "KSResult",
     "Normalization",
     "RegNetFit",
+    "Superiority",
     "add_features",
     "area_under_edf",
     "best_of_subsamples",
@@ -126,6 +134,7 @@ __all__ = [
     "join_results",
     "ks_test",
     "load_results",
+    "median_difference",
     "min_of_k_probabilities",
     "normalized_weights",
     "quantized_widths",
@@ -133,5 +142,6 @@ __all__ = [
     "sample_size_sensitivity",
     "search_efficiency",
     "summary",
+    "superiority",
     "verdict",
 ]

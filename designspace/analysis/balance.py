@@ -54,9 +54,10 @@ least ``min_stratum`` models of each population, by van Elteren's stratified Wil
 (each stratum's rank sum weighted by 1 / (N_s + 1), normal approximation with tie
 correction). Effects (a relative to b; negative = a has lower errors): the stratified
 difference of medians, the strata's median differences averaged with the van Elteren weights
-n_a n_b / (N_s + 1), with a percentile bootstrap interval (models resampled within stratum
-and population); and P(a model of a has a lower error than one of b) averaged with the same
-weights (the quantity the test is about: 1/2 under the null).
+n_a n_b / (N_s + 1), with an asymptotic interval (standard error sqrt(sum w_s^2 se_s^2) from
+each stratum's :func:`.effects.median_difference`; no resampling); and P(a model of a has a
+lower error than one of b) averaged with the same weights (the quantity the test is about: 1/2
+under the null).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ from designspace.analysis._data import (
     stage_lists,
     usable,
 )
-from designspace.analysis.effects import interval
+from designspace.analysis.effects import median_difference
 from designspace.analysis.inference import Inference
 from designspace.analysis.multiplicity import adjust_pvalues
 from designspace.core.arch import STEM_STRIDES
@@ -478,7 +479,7 @@ class Stratified:
     whether it had ``min_stratum`` models of each population); the rest pool the used strata:
     ``n_a``, ``n_b`` models, van Elteren ``z`` (positive: a has higher errors) and two-sided
     ``p_value``, ``effect`` = weighted difference of medians (a - b, error units; negative: a
-    lower) with its ``1 - alpha`` bootstrap interval ``ci_low``..``ci_high``, ``p_a_beats_b``
+    lower) with its ``1 - alpha`` asymptotic interval ``ci_low``..``ci_high``, ``p_a_beats_b``
     (weighted). All NaN when no stratum qualifies.
     """
 
@@ -539,7 +540,7 @@ def stratified_comparison(
     """Errors ``metric`` of populations ``a`` and ``b`` compared within the strata of the
     features ``by`` (from :data:`STRATIFIABLE`; module docstring). Only models with status
     "ok" and a finite metric count. ``inference`` gives alpha (interval level 1 - alpha, not
-    adjusted), the bootstrap size and seed (default ``Inference()``). Strata with fewer than
+    adjusted; default ``Inference()``). Strata with fewer than
     ``min_stratum`` models of either population are listed but not used."""
     inference = inference or Inference()
     by = tuple(by)
@@ -562,7 +563,6 @@ def stratified_comparison(
     in_a = np.arange(err.size) < len(ua)
     keys = feats[list(by)].to_numpy(dtype=float)
     known = ~np.isnan(keys).any(axis=1)
-    rng = inference.rng()
     rows, used = [], []
     for key in np.unique(keys[known], axis=0):
         m = known & (keys == key).all(axis=1)
@@ -592,7 +592,7 @@ def stratified_comparison(
             used.append((ea, eb))
         rows.append(row)
     table = pd.DataFrame(rows, columns=STRATA_COLUMNS)
-    pooled = _van_elteren(used, inference, rng) if used else dict.fromkeys(_POOLED, np.nan)
+    pooled = _van_elteren(used, inference) if used else dict.fromkeys(_POOLED, np.nan)
     return Stratified(
         by=by,
         table=table,
@@ -615,12 +615,12 @@ def _u_statistic(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _van_elteren(
-    strata: list[tuple[np.ndarray, np.ndarray]], inference: Inference, rng: np.random.Generator
+    strata: list[tuple[np.ndarray, np.ndarray]], inference: Inference
 ) -> dict[str, float]:
     """van Elteren's test over ``strata`` (pairs of error samples a, b) and the weighted
     effects of :class:`Stratified`."""
     t = var = 0.0
-    weights, diffs, beats, boot = [], [], [], []
+    weights, diffs, beats, ses = [], [], [], []
     for a, b in strata:
         na, nb = a.size, b.size
         n = na + nb
@@ -631,26 +631,23 @@ def _van_elteren(
         t += (rank_sum - na * (n + 1) / 2) / (n + 1)
         var += na * nb * (n + 1 - ties) / 12 / (n + 1) ** 2
         weights.append(na * nb / (n + 1))
-        diffs.append(float(np.median(a) - np.median(b)))
+        d = median_difference(a, b)
+        diffs.append(d.diff)
+        ses.append(d.se)
         beats.append(1.0 - _u_statistic(a, b) / (na * nb))
-        boot.append(_boot_median(a, inference.n_boot, rng) - _boot_median(b, inference.n_boot, rng))
     w = np.asarray(weights) / np.sum(weights)
     z = t / np.sqrt(var) if var > 0 else 0.0
-    effect_boot = np.asarray(boot).T @ w
-    lo, hi = interval(effect_boot, inference.alpha)
+    effect = float(np.dot(w, diffs))
+    half = stats.norm.ppf(1 - inference.alpha / 2) * float(np.sqrt(np.dot(w**2, np.square(ses))))
+    lo, hi = effect - half, effect + half
     return dict(
         z=float(z),
         p_value=float(2 * stats.norm.sf(abs(z))) if var > 0 else 1.0,
-        effect=float(np.dot(w, diffs)),
+        effect=effect,
         ci_low=lo,
         ci_high=hi,
         p_a_beats_b=float(np.dot(w, beats)),
     )
-
-
-def _boot_median(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Medians of ``n_boot`` bootstrap resamples of ``x``."""
-    return np.median(x[rng.integers(0, x.size, size=(n_boot, x.size))], axis=1)
 
 
 @dataclass(frozen=True)
@@ -713,8 +710,8 @@ def step_balance(
     usable models (status "ok", finite ``metric``), and the stratified re-comparison of the
     error when a stratifiable feature is imbalanced. ``intended`` defaults to the step's
     (:func:`intended_features` of ``rule``; nothing when ``rule`` is None); ``inference``
-    (default ``Inference()``) gives the balance's alpha and the stratified comparison's level,
-    bootstrap size and seed."""
+    (default ``Inference()``) gives the balance's alpha and the stratified comparison's
+    level."""
     inference = inference or Inference()
     u = usable(data, metric, [by, *LIST_COLUMNS], "the balance").data
     labels = group_labels(u, by)

@@ -21,14 +21,10 @@ Definitions used throughout:
   TOST (adjusted) shows |median(a) - median(b)| < ``margin`` AND the printed median interval
   lies inside +-margin; "indistinguishable" when the test and both intervals show nothing;
   otherwise "inconclusive" (the test and an interval disagree).
-* **effect sizes** (:mod:`.effects`): difference of medians (percentile bootstrap interval)
-  and P(a beats b) (Brunner-Munzel interval), both at the adjusted level.
-* **resampling precision**: the bootstrap of a pair depends only on the seed and the pair's
-  identity (metric, plain or normalized, a, b) and is nested; its interval endpoints and TOST
-  p-value carry Monte-Carlo standard errors (``*_mcse``), and a pair whose verdict is not the
-  same within 3 of them is resampled with twice as many draws (``n_boot`` says how many were
-  used), up to 16x; then the verdict is "undecided at this resampling precision"
-  (:func:`.decide.settle`).
+* **effect sizes** (:mod:`.effects`): difference of medians (asymptotic interval from the
+  order-statistic standard errors of the two medians, :func:`.effects.median_difference`) and
+  P(a beats b) (Brunner-Munzel interval), both at the adjusted level. Nothing here
+  resamples, so the same data give the same verdicts whatever the seed.
 """
 
 from __future__ import annotations
@@ -51,17 +47,9 @@ from designspace.analysis._data import (
     usable,
 )
 from designspace.analysis.balance import StepLike, step_labels
-from designspace.analysis.decide import MC, Bound, decide, inside_margin, settle
+from designspace.analysis.decide import Bound, decide, inside_margin
 from designspace.analysis.edf import max_common_bins, normalized_weights
-from designspace.analysis.effects import (
-    Superiority,
-    interval,
-    interval_mcse,
-    pvalue_mcse,
-    resample_keyed,
-    superiority,
-    tost_pvalue,
-)
+from designspace.analysis.effects import Superiority, median_difference, superiority
 from designspace.analysis.inference import Inference
 from designspace.errors import DesignSpaceError
 
@@ -139,11 +127,10 @@ class Comparison:
     verdict_ref, median_diff_ref (group - reference).
     ``pairs``: one row per unordered pair (a, b) with n_a, n_b, ks, p_ks (raw KS p-value,
     descriptive), p_value and p_adjusted (Brunner-Munzel, the deciding test), verdict (a
-    relative to b), median_diff (a - b) and its interval median_diff_low / _high,
-    p_a_beats_b and its interval, p_equivalence (TOST, raw) and p_equivalence_adjusted,
-    equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan without ``noise``),
-    n_boot (the bootstrap resamples this pair used) and the Monte-Carlo standard errors
-    median_diff_low_mcse, median_diff_high_mcse, p_equivalence_mcse.
+    relative to b), median_diff (a - b), its standard error median_diff_se and its interval
+    median_diff_low / _high, p_a_beats_b and its interval, p_equivalence (TOST, raw) and
+    p_equivalence_adjusted, equivalent, diff_over_noise (median_diff / seed-to-seed sd; nan
+    without ``noise``).
     Intervals are at level 1 - ``interval_alpha``. Both frames end with ``confounded``
     (:func:`.balance.step_labels`) where a pair (a group and the reference, in ``table``) is
     one of the nested ``steps`` given to :func:`compare`: "confounded by ..." or "" when
@@ -162,7 +149,6 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     adjust: str = "holm"
     margin: float = 0.005
-    n_boot: int = 2000
     interval_alpha: float = 0.05
     noise_sd: float | None = None
 
@@ -214,6 +200,7 @@ PAIR_COLUMNS = [
     "p_adjusted",
     "verdict",
     "median_diff",
+    "median_diff_se",
     "median_diff_low",
     "median_diff_high",
     "p_a_beats_b",
@@ -223,10 +210,6 @@ PAIR_COLUMNS = [
     "p_equivalence_adjusted",
     "equivalent",
     "diff_over_noise",
-    "n_boot",
-    "median_diff_low_mcse",
-    "median_diff_high_mcse",
-    "p_equivalence_mcse",
 ]
 
 
@@ -291,12 +274,11 @@ def compare(
     ``reference`` defaults to the first group in sorted order. Every unordered pair is tested
     (Brunner-Munzel; KS descriptive) and the p-values are adjusted over the pairs by
     ``inference.adjust``; equivalence (TOST on the difference of medians, ``inference.margin``
-    in error units) is a second family adjusted the same way. Effect-size intervals use
-    ``inference.n_boot`` bootstrap resamples (``inference.seed``) at the adjusted level;
-    ``inference.noise`` (seed-to-seed sd) adds diff_over_noise. ``inference`` defaults to
-    ``Inference()``. With ``normalize`` all statistics use NDS complexity-normalized weights
-    (:class:`Normalization`); models outside the common complexity range are dropped. Raises
-    DesignSpaceError with fewer than two groups. ``steps`` (e.g. ``rules.NESTED_STEPS``):
+    in error units) is a second family adjusted the same way. Effect-size intervals are at the
+    adjusted level; ``inference.noise`` (seed-to-seed sd) adds diff_over_noise. ``inference``
+    defaults to ``Inference()``. With ``normalize`` all statistics use NDS complexity-normalized
+    weights (:class:`Normalization`); models outside the common complexity range are dropped.
+    Raises DesignSpaceError with fewer than two groups. ``steps`` (e.g. ``rules.NESTED_STEPS``):
     pairs that are one of these nested steps get the step's balance label in column
     ``confounded`` (over the compared models, unweighted), see :class:`Comparison`.
     """
@@ -312,7 +294,7 @@ def compare(
     lo, hi = float(groups.values[inside].min()), float(groups.values[inside].max())
     table = _group_table(groups, lo, hi, by)
     pairs, sups = _pair_tests(groups, table)
-    pairs, level = _decide_pairs(pairs, groups, sups, inference, metric)
+    pairs, level = _decide_pairs(pairs, groups, sups, inference)
     _add_reference_columns(table, pairs, reference)
     _add_confounded(table, pairs, u.data[inside], by, steps, reference, inference.alpha)
     return Comparison(
@@ -328,7 +310,6 @@ def compare(
         notes,
         inference.adjust,
         inference.margin,
-        inference.n_boot,
         level,
         inference.noise_sd,
     )
@@ -424,55 +405,46 @@ def _decide_pairs(
     groups: _Groups,
     sups: list[Superiority],
     inference: Inference,
-    metric: str,
 ) -> tuple[pd.DataFrame, float]:
     """``pairs`` with adjusted p-values, intervals at the adjusted level, equivalence and
-    verdicts (columns PAIR_COLUMNS), the bootstrap settled by :func:`.decide.settle`; also
-    that interval level."""
+    verdicts (columns PAIR_COLUMNS); also that interval level. Deterministic: the median
+    interval and TOST are asymptotic (:func:`.effects.median_difference`)."""
     alpha, margin = inference.alpha, inference.margin
     p_adj = inference.adjusted(pairs["p_value"].to_numpy())
     pairs["p_adjusted"] = p_adj
     level = inference.level(len(pairs), int(np.sum(p_adj < alpha)))
     pb = np.array([s.interval(level) for s in sups])
-    names = list(zip(pairs["a"], pairs["b"], strict=True))
-    kind = "normalized" if groups.weighted else "plain"
-
-    def draw(i: int, n_boot: int) -> dict[str, MC]:
-        a, b = names[i]
-        key = f"compare|{metric}|{kind}|{a}|{b}"
-        ra = resample_keyed(*groups.part(a), n_boot, lambda j: inference.stream(key + "|a", j))
-        rb = resample_keyed(*groups.part(b), n_boot, lambda j: inference.stream(key + "|b", j))
-        diff = ra.boot_medians() - rb.boot_medians()
-        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
-        p_eq = tost_pvalue(diff, margin)
-        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi), p_eq=MC(p_eq, pvalue_mcse(p_eq, n_boot)))
-
-    def outcome(i: int, points: Sequence[dict[str, float]]) -> tuple[str]:
-        p_eq = inference.adjusted(np.clip([q["p_eq"] for q in points], 0.0, 1.0))[i]
-        lo, hi = points[i]["lo"], points[i]["hi"]
-        eq = bool(p_eq < alpha and inside_margin(lo, hi, margin))
-        bounds = [Bound(*pb[i], 0.5, True), Bound(lo, hi, 0.0, False)]
-        return (pair_verdict(decide(p_adj[i], alpha, sups[i].better, bounds), eq),)
-
-    sizes = [int(n) for n in pairs["n_a"] + pairs["n_b"]]
-    done = settle(len(pairs), draw, outcome, inference.n_boot, lambda i: inference.cap(sizes[i]))
-    q = done.quantities
-    pairs["median_diff_low"] = [x["lo"].value for x in q]
-    pairs["median_diff_high"] = [x["hi"].value for x in q]
-    pairs["p_a_beats_b_low"], pairs["p_a_beats_b_high"] = pb[:, 0], pb[:, 1]
-    pairs["p_equivalence"] = [x["p_eq"].value for x in q]
-    pairs["p_equivalence_adjusted"] = inference.adjusted(pairs["p_equivalence"].to_numpy())
-    pairs["equivalent"] = (pairs["p_equivalence_adjusted"].to_numpy() < alpha) & np.array(
-        [inside_margin(x["lo"].value, x["hi"].value, margin) for x in q], dtype=bool
+    diffs = [
+        median_difference(*_values_then_weights(groups.part(a), groups.part(b)))
+        for a, b in zip(pairs["a"], pairs["b"], strict=True)
+    ]
+    ci = np.array([d.interval(level) for d in diffs])
+    p_eq = np.array([d.tost_pvalue(margin) for d in diffs])
+    p_eq_adj = inference.adjusted(p_eq)
+    equivalent = (p_eq_adj < alpha) & np.array(
+        [inside_margin(lo, hi, margin) for lo, hi in ci], dtype=bool
     )
-    pairs["verdict"] = [o[0] for o in done.outcomes]
-    pairs["n_boot"] = done.n_boot
-    pairs["median_diff_low_mcse"] = [x["lo"].se for x in q]
-    pairs["median_diff_high_mcse"] = [x["hi"].se for x in q]
-    pairs["p_equivalence_mcse"] = [x["p_eq"].se for x in q]
+    verdicts = []
+    for i, sup in enumerate(sups):
+        bounds = [Bound(*pb[i], 0.5, True), Bound(*ci[i], 0.0, False)]
+        verdicts.append(pair_verdict(decide(p_adj[i], alpha, sup.better, bounds), equivalent[i]))
+    pairs["median_diff_se"] = [d.se for d in diffs]
+    pairs["median_diff_low"], pairs["median_diff_high"] = ci[:, 0], ci[:, 1]
+    pairs["p_a_beats_b_low"], pairs["p_a_beats_b_high"] = pb[:, 0], pb[:, 1]
+    pairs["p_equivalence"] = p_eq
+    pairs["p_equivalence_adjusted"] = p_eq_adj
+    pairs["equivalent"] = equivalent
+    pairs["verdict"] = verdicts
     noise_sd = inference.noise_sd
     pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
     return pairs[PAIR_COLUMNS].copy(), level
+
+
+def _values_then_weights(
+    a: tuple[np.ndarray, np.ndarray | None], b: tuple[np.ndarray, np.ndarray | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(values a, values b, weights a, weights b) from two :meth:`_Groups.part` results."""
+    return a[0], b[0], a[1], b[1]
 
 
 def _add_reference_columns(table: pd.DataFrame, pairs: pd.DataFrame, reference: str) -> None:

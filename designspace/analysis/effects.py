@@ -1,141 +1,25 @@
-"""Effect sizes of one group against another, with percentile-bootstrap distributions.
+"""Effect sizes of one group against another, with asymptotic inference (no resampling).
 
-Two effect sizes, both from the same resamples (each group resampled with replacement,
-weights travelling with their models):
-
-* ``median_diff`` = median(a) - median(b) (errors: negative means a is better);
+* ``median_diff`` = median(a) - median(b) (errors: negative means a is better), with the
+  Price-Bonett standard error from each median's order statistics (:func:`median_difference`);
 * ``p_beats`` = P(a random model of a has a lower error than a random model of b), ties
-  counting 1/2 (= Mann-Whitney U / (n_a n_b)); 0.5 means no tendency.
+  counting 1/2 (= Mann-Whitney U / (n_a n_b)); 0.5 means no tendency; Brunner-Munzel
+  inference (:func:`superiority`).
 
 Medians are numpy's default (average of the middle two) without weights and the weighted
 "inverted_cdf" quantile with weights, as in :func:`designspace.analysis.compare.summary`.
-
-Monte-Carlo error. A percentile endpoint is the order statistic of rank ~ q B of B resamples;
-the rank is Binomial(B, q), so its standard error is read off the order statistics
-sqrt(B q (1 - q)) ranks either side (:func:`quantile_mcse`). A resampling p-value
-(1 + k) / (B + 1) has standard error sqrt(p (1 - p) / B) (:func:`pvalue_mcse`). Keyed resamples
-(:func:`resample_keyed`) come from :meth:`.inference.Inference.stream`: they depend only on the
-seed and the comparison's key, and the first B of 2B are the B.
+Weights (NDS complexity normalization) enter through Kish's effective sample size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from math import ceil, comb, sqrt
+from math import comb, sqrt
 
 import numpy as np
 from scipy import stats
 
-from designspace.analysis.inference import BLOCK
 from designspace.errors import DesignSpaceError
-
-
-@dataclass(frozen=True)
-class Resampled:
-    """One group's values (sorted), weights, and ``n_boot`` resamples as counts per model."""
-
-    values: np.ndarray
-    weights: np.ndarray
-    counts: np.ndarray  # (n_boot, n): how often each (sorted) model is drawn
-    weighted: bool
-
-    @property
-    def median(self) -> float:
-        """Point estimate of the (weighted) median."""
-        return float(_median_from_counts(self.values, self.weights[None, :], self.weighted)[0])
-
-    def boot_medians(self) -> np.ndarray:
-        """Median of every resample, shape (n_boot,)."""
-        return _median_from_counts(self.values, self.counts * self.weights, self.weighted)
-
-
-def resample(
-    values: np.ndarray, weights: np.ndarray | None, n_boot: int, rng: np.random.Generator
-) -> Resampled:
-    """Draw ``n_boot`` bootstrap resamples of a group (models with replacement)."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        raise DesignSpaceError("an effect size needs at least one model in each group")
-    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
-    idx = rng.integers(0, v.size, size=(n_boot, v.size))
-    flat = (np.arange(n_boot)[:, None] * v.size + idx).ravel()
-    counts = np.bincount(flat, minlength=n_boot * v.size).reshape(n_boot, v.size).astype(float)
-    return Resampled(v, w, counts, weights is not None)
-
-
-def keyed_rows(
-    draw: Callable[[np.random.Generator, int], np.ndarray],
-    n_rows: int,
-    stream: Callable[[int], np.random.Generator],
-) -> np.ndarray:
-    """``n_rows`` rows of random draws made in blocks of ``BLOCK`` rows: block j is
-    ``draw(stream(j), BLOCK)``, so the first k rows do not depend on ``n_rows`` (nested)."""
-    blocks = [draw(stream(j), BLOCK) for j in range(ceil(n_rows / BLOCK))]
-    return np.concatenate(blocks, axis=0)[:n_rows]
-
-
-def resample_keyed(
-    values: np.ndarray,
-    weights: np.ndarray | None,
-    n_boot: int,
-    stream: Callable[[int], np.random.Generator],
-) -> Resampled:
-    """Like :func:`resample`, with the draws of block j (``BLOCK`` resamples) taken from
-    ``stream(j)`` (e.g. ``lambda j: inference.stream(key, j)``): nested and reproducible."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        raise DesignSpaceError("an effect size needs at least one model in each group")
-    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
-    n = v.size
-    idx = keyed_rows(lambda g, k: g.integers(0, n, size=(k, n)), n_boot, stream)
-    flat = (np.arange(n_boot)[:, None] * n + idx).ravel()
-    counts = np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
-    return Resampled(v, w, counts, weights is not None)
-
-
-def quantile_mcse(boot: np.ndarray, q: float) -> float:
-    """Monte-Carlo standard error of the ``q`` quantile (numpy's linear rule) of the ``B``
-    resamples ``boot``: half the spread of the order statistics sqrt(B q (1 - q)) ranks
-    either side of rank q (B - 1) (the binomial law of the rank; same units as ``boot``).
-    0 when those order statistics are equal (the endpoint cannot move)."""
-    x = np.sort(np.asarray(boot, dtype=float))
-    b = x.size
-    if b < 2:
-        return float("inf")
-    h = q * (b - 1)
-    j = max(1, int(ceil(sqrt(b * q * (1 - q)))))
-    lo = x[max(0, int(np.floor(h)) - j)]
-    hi = x[min(b - 1, int(np.ceil(h)) + j)]
-    return float((hi - lo) / 2)
-
-
-def pvalue_mcse(p: float, n: int) -> float:
-    """Monte-Carlo standard error sqrt(p (1 - p) / n) of a p-value from ``n`` resamples."""
-    p = float(np.clip(p, 0.0, 1.0))
-    return float(sqrt(p * (1 - p) / max(int(n), 1)))
-
-
-def interval_mcse(boot: np.ndarray, level_alpha: float) -> tuple[float, float]:
-    """Monte-Carlo standard errors of the two endpoints of :func:`interval`."""
-    return quantile_mcse(boot, level_alpha / 2), quantile_mcse(boot, 1 - level_alpha / 2)
-
-
-def _median_from_counts(v: np.ndarray, mass: np.ndarray, weighted: bool) -> np.ndarray:
-    """Per row of ``mass`` (sorted-order weights x counts): the median of ``v``."""
-    cum = np.cumsum(mass, axis=1)
-    total = cum[:, -1:]
-    lower = np.argmax(cum >= 0.5 * total - 1e-12 * total, axis=1)
-    if weighted:
-        return v[lower]
-    # unweighted: average of the two middle order statistics, as np.median
-    upper = np.argmax(cum > 0.5 * total + 1e-12 * total, axis=1)
-    odd = np.abs(cum[np.arange(cum.shape[0]), lower] - 0.5 * total[:, 0]) > 1e-9 * total[:, 0]
-    return np.where(odd, v[lower], 0.5 * (v[lower] + v[upper]))
 
 
 def beats_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -143,27 +27,94 @@ def beats_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a[:, None] < b[None, :]) + 0.5 * (a[:, None] == b[None, :])
 
 
-def p_beats(a: Resampled, b: Resampled) -> tuple[float, np.ndarray]:
-    """Point estimate and bootstrap values of P(model of a beats model of b)."""
-    m = beats_matrix(a.values, b.values)
-    point = float(a.weights @ m @ b.weights / (a.weights.sum() * b.weights.sum()))
-    ma, mb = a.counts * a.weights, b.counts * b.weights
-    boot = np.einsum("ri,ij,rj->r", ma, m, mb) / (ma.sum(1) * mb.sum(1))
-    return point, boot
+#: Half-width, in normal quantiles, of the order-statistic bracket whose spread estimates the
+#: standard error of a median (:func:`median_se`): the quantiles 1/2 -+ Z_BRACKET / (2 sqrt(n)).
+Z_BRACKET = 2.0
 
 
-def interval(boot: np.ndarray, level_alpha: float) -> tuple[float, float]:
-    """Percentile interval of ``boot`` at level 1 - level_alpha."""
-    lo, hi = np.quantile(boot, [level_alpha / 2, 1 - level_alpha / 2])
-    return float(lo), float(hi)
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value whose cumulative weight share reaches ``q`` (numpy's
+    "inverted_cdf"; order statistic ceil(q n) without weights), q in [0, 1]."""
+    order = np.argsort(values, kind="stable")
+    v, cum = values[order], np.cumsum(weights[order])
+    k = int(np.searchsorted(cum, q * cum[-1] * (1 - 1e-12), side="left"))
+    return float(v[min(max(k, 0), v.size - 1)])
 
 
-def tost_pvalue(boot_diff: np.ndarray, margin: float) -> float:
-    """Bootstrap TOST p-value of |diff| < margin: the larger of the two one-sided p-values."""
-    n = boot_diff.size
-    p_low = (1 + np.sum(boot_diff <= -margin)) / (n + 1)
-    p_high = (1 + np.sum(boot_diff >= margin)) / (n + 1)
-    return float(min(1.0, max(p_low, p_high)))
+def median_se(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Standard error of the (weighted) sample median, same units as ``values``, without
+    resampling: Woodruff's (1952) inversion of the EDF's standard error, with Kish's
+    effective size ``n_eff`` when weighted.
+
+    At the median the EDF has standard error 1 / (2 sqrt(n_eff)). The bracket
+    [L, U] = the values at the EDF quantiles 1/2 -+ Z_BRACKET / (2 sqrt(n_eff)) holds an EDF
+    share s (the mean of the shares in [L, U] and in (L, U), a continuity correction), i.e.
+    ``z = s sqrt(n_eff)`` median standard errors either side, so ``se = (U - L) / (2 z)``.
+    Without weights the bracket is the order statistics c and n - c + 1 with c about
+    n/2 - sqrt(n), and z = (n - 2c + 1) / sqrt(n): the estimate of Price and Bonett (2001)
+    with the normal approximation of the order statistics' binomial coverage.
+    Distribution-free and deterministic; 0 when the bracket holds one value (ties).
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    total = w.sum()
+    n_eff = total**2 / np.sum(w**2)
+    d = min(0.5, Z_BRACKET / (2 * sqrt(n_eff)))
+    lower = weighted_quantile(v, w, 0.5 - d)
+    upper = weighted_quantile(v, w, 0.5 + d)
+    if upper <= lower:
+        return 0.0
+    inclusive = w[(v >= lower) & (v <= upper)].sum() / total
+    exclusive = w[(v > lower) & (v < upper)].sum() / total
+    z = 0.5 * (inclusive + exclusive) * sqrt(n_eff)
+    return float((upper - lower) / (2 * z))
+
+
+@dataclass(frozen=True)
+class MedianDifference:
+    """Asymptotic inference on the difference of two medians (Price and Bonett 2002):
+    ``diff`` = median(a) - median(b) and its standard error ``se`` = sqrt(se_a^2 + se_b^2)
+    from :func:`median_se` of each independent group. The interval is diff -+ z se and the
+    equivalence test two one-sided z tests; no resampling, so no Monte-Carlo error."""
+
+    diff: float
+    se: float
+
+    def interval(self, level_alpha: float) -> tuple[float, float]:
+        """(1 - level_alpha) interval of the difference of medians."""
+        h = stats.norm.ppf(1 - level_alpha / 2) * self.se
+        return self.diff - h, self.diff + h
+
+    def tost_pvalue(self, margin: float) -> float:
+        """TOST p-value of |difference| < ``margin``: the larger of the two one-sided z
+        tests' p-values (with se = 0: 0 inside the margin, 1 outside)."""
+        if self.se == 0:
+            return 0.0 if abs(self.diff) < margin else 1.0
+        p_low = stats.norm.sf((self.diff + margin) / self.se)
+        p_high = stats.norm.cdf((self.diff - margin) / self.se)
+        return float(min(1.0, max(p_low, p_high)))
+
+
+def median_difference(
+    a: np.ndarray,
+    b: np.ndarray,
+    weights_a: np.ndarray | None = None,
+    weights_b: np.ndarray | None = None,
+) -> MedianDifference:
+    """median(a) - median(b) with its asymptotic standard error (:class:`MedianDifference`).
+    Medians as in :func:`designspace.analysis.compare.summary`: numpy's default without
+    weights, the weighted "inverted_cdf" quantile with weights."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.size == 0 or b.size == 0:
+        raise DesignSpaceError("a difference of medians needs at least one model in each group")
+
+    def median(v: np.ndarray, w: np.ndarray | None) -> float:
+        return float(np.median(v)) if w is None else weighted_quantile(v, np.asarray(w), 0.5)
+
+    diff = median(a, weights_a) - median(b, weights_b)
+    se = sqrt(median_se(a, weights_a) ** 2 + median_se(b, weights_b) ** 2)
+    return MedianDifference(float(diff), float(se))
 
 
 @dataclass(frozen=True)

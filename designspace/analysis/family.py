@@ -235,8 +235,6 @@ def with_others(inference: Inference, others: Iterable[float]) -> FamilyInferenc
         alpha=inference.alpha,
         adjust=inference.adjust,
         margin=inference.margin,
-        n_boot=inference.n_boot,
-        seed=inference.seed,
         noise=inference.noise_sd,
         others=tuple(float(p) for p in others),
     )

@@ -7,7 +7,8 @@ Three kinds of evidence, reported apart:
   g, XC -> XD growing widths, XD -> XE growing depths, XE -> RegNetX near-linear widths). The
   deciding test is Brunner-Munzel on P(a model of the constrained space beats one of the
   other) (:func:`.effects.superiority`; its interval is the test inverted); the difference of
-  medians (to - from; negative = the constraint lowers the error) has a bootstrap interval;
+  medians (to - from; negative = the constraint lowers the error) has an asymptotic interval
+  (:func:`.effects.median_difference`, order-statistic standard errors; no resampling);
   both at the adjusted level, p-values adjusted over the steps present
   (:mod:`.multiplicity`). A directional verdict needs the test AND both intervals
   (:func:`.decide.decide`); when they disagree the verdict is "inconclusive". KS (``p_ks``)
@@ -41,18 +42,11 @@ from scipy import stats
 from designspace.analysis._data import GROUP, METRIC, group_labels, usable
 from designspace.analysis.balance import SMD_THRESHOLD, step_labels
 from designspace.analysis.compare import ks_test
-from designspace.analysis.decide import MC, UNDECIDED, Bound, decide, inside_margin, settle
-from designspace.analysis.effects import (
-    interval,
-    interval_mcse,
-    pvalue_mcse,
-    resample_keyed,
-    superiority,
-    tost_pvalue,
-)
+from designspace.analysis.decide import Bound, decide, inside_margin
+from designspace.analysis.effects import median_difference, superiority
 from designspace.analysis.features import STAGE_COLUMNS, add_features
 from designspace.analysis.fit import FitGrid
-from designspace.analysis.inference import MC_Z, Inference
+from designspace.analysis.inference import Inference
 from designspace.analysis.multiplicity import adjust_pvalues, check_method, interval_alpha
 from designspace.analysis.preferences import preferences
 from designspace.core.constraints import make_constraint
@@ -169,10 +163,7 @@ NESTED_COLUMNS = [
     "sensitivity",
     "confounded",
     "diff_over_noise",
-    "n_boot",
-    "ci_low_mcse",
-    "ci_high_mcse",
-    "p_equivalence_mcse",
+    "ci_se",
     "n",
     "sentence",
 ]
@@ -218,8 +209,8 @@ def _decide(sharing: bool, decision: str, equivalent: bool) -> str:
 
 
 def _step_tests(a: np.ndarray, b: np.ndarray) -> dict:
-    """The tests of to-space errors ``b`` against from-space errors ``a`` that need no
-    resampling (the bootstrap is :func:`_settle_steps`)."""
+    """The tests of to-space errors ``b`` against from-space errors ``a``; the median
+    interval and the verdicts are added by :func:`_decide_steps`."""
     ks = ks_test(b, a)
     sup = superiority(b, a)
     return dict(
@@ -235,57 +226,37 @@ def _step_tests(a: np.ndarray, b: np.ndarray) -> dict:
     )
 
 
-def _settle_steps(
+def _decide_steps(
     tests: list,
     idx: list[int],
     steps: Sequence[Step],
     inference: Inference,
-    key: str,
     with_ks: bool,
 ) -> None:
-    """Bootstrap the median difference of every testable step (resamples keyed by ``key`` and
-    the step's spaces, nested) until its verdicts are decided (:func:`.decide.settle`); adds
-    to each ``tests[i]``: ci_low / ci_high, p_equivalence, their MC errors, n_boot and
-    ``verdicts`` (the verdict and, ``with_ks``, the KS-sensitivity verdict)."""
+    """The median-difference interval and TOST of every testable step (asymptotic,
+    :func:`.effects.median_difference`) and its verdicts; adds to each ``tests[i]``: ci_low /
+    ci_high, ci_se, p_equivalence and ``verdicts`` (the verdict and, ``with_ks``, the
+    KS-sensitivity verdict)."""
     alpha, margin = inference.alpha, inference.margin
     p_adj = inference.adjusted([tests[i]["p_value"] for i in idx])
     p_ks = inference.adjusted([tests[i]["p_ks"] for i in idx])
     level = inference.level(len(idx), int(np.sum(p_adj < alpha)))
-
-    def draw(k: int, n_boot: int) -> dict[str, MC]:
-        t, st = tests[idx[k]], steps[idx[k]]
-        name = f"{key}|{st.from_space}|{st.to_space}"
-        ra = resample_keyed(t["a"], None, n_boot, lambda j: inference.stream(name + "|from", j))
-        rb = resample_keyed(t["b"], None, n_boot, lambda j: inference.stream(name + "|to", j))
-        diff = rb.boot_medians() - ra.boot_medians()
-        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
-        p_eq = tost_pvalue(diff, margin)
-        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi), p_eq=MC(p_eq, pvalue_mcse(p_eq, n_boot)))
-
-    def outcome(k: int, points: Sequence[dict[str, float]]) -> tuple[str, ...]:
-        t, sharing = tests[idx[k]], steps[idx[k]].sharing
-        p_eq = inference.adjusted(np.clip([q["p_eq"] for q in points], 0.0, 1.0))[k]
-        lo, hi = points[k]["lo"], points[k]["hi"]
+    diffs = [median_difference(tests[i]["b"], tests[i]["a"]) for i in idx]
+    p_eq = inference.adjusted([d.tost_pvalue(margin) for d in diffs])
+    for k, (i, d) in enumerate(zip(idx, diffs, strict=True)):
+        t, sharing = tests[i], steps[i].sharing
+        lo, hi = d.interval(level)
         bounds = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
-        eq = bool(p_eq < alpha and inside_margin(lo, hi, margin))
-        out = [_decide(sharing, decide(p_adj[k], alpha, t["better"], bounds), eq)]
+        eq = bool(p_eq[k] < alpha and inside_margin(lo, hi, margin))
+        verdicts = [_decide(sharing, decide(p_adj[k], alpha, t["better"], bounds), eq)]
         if with_ks:
-            out.append(_decide(sharing, decide(p_ks[k], alpha, t["better_ks"], bounds), eq))
-        return tuple(out)
-
-    sizes = [tests[i]["a"].size + tests[i]["b"].size for i in idx]
-    done = settle(len(idx), draw, outcome, inference.n_boot, lambda k: inference.cap(sizes[k]))
-    for k, i in enumerate(idx):
-        q = done.quantities[k]
-        tests[i].update(
-            ci_low=q["lo"].value,
-            ci_high=q["hi"].value,
-            ci_low_mcse=q["lo"].se,
-            ci_high_mcse=q["hi"].se,
-            p_equivalence=q["p_eq"].value,
-            p_equivalence_mcse=q["p_eq"].se,
-            n_boot=done.n_boot[k],
-            verdicts=done.outcomes[k],
+            verdicts.append(_decide(sharing, decide(p_ks[k], alpha, t["better_ks"], bounds), eq))
+        t.update(
+            ci_low=lo,
+            ci_high=hi,
+            ci_se=d.se,
+            p_equivalence=d.tost_pvalue(margin),
+            verdicts=tuple(verdicts),
         )
 
 
@@ -305,7 +276,7 @@ def nested_rules(
     One row per step (columns NESTED_COLUMNS); steps whose two spaces are not both in the
     data (with at least ``min_models`` usable models each) are "not testable". ``inference``
     (default ``Inference()``) gives the level, the adjustment over the steps, the equivalence
-    margin in error units, the bootstrap size and seed; its ``noise`` (seed-to-seed sd) adds
+    margin in error units; its ``noise`` (seed-to-seed sd) adds
     diff_over_noise = effect / sd. ``outlier_k``: Tukey fence of the outlier sensitivity.
     ``confounded`` of a tested step: "confounded by <features>" when its two populations
     differ in a structural feature the step is not meant to change (|SMD| >
@@ -328,8 +299,8 @@ def nested_rules(
         tests.append(_step_tests(a, b))
         trimmed.append(_trimmed_step_tests(a, b, outlier_k))
     idx = [i for i, t in enumerate(tests) if t is not None]
-    _settle_steps(tests, idx, steps, inference, f"nested|{metric}", with_ks=True)
-    _settle_steps(trimmed, idx, steps, inference, f"nested-trimmed|{metric}", with_ks=False)
+    _decide_steps(tests, idx, steps, inference, with_ks=True)
+    _decide_steps(trimmed, idx, steps, inference, with_ks=False)
     p = _AdjustedSteps.of(tests, trimmed, idx, inference)
     confounded = step_labels(
         u, [steps[i] for i in idx], by, threshold=smd_threshold, alpha=inference.alpha
@@ -457,10 +428,7 @@ def _fill_step(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: Infer
         verdict_trimmed=v_trim,
         sensitivity="fragile" if fragile else "robust",
         diff_over_noise=t["effect"] / noise_sd if noise_sd else np.nan,
-        n_boot=t["n_boot"],
-        ci_low_mcse=t["ci_low_mcse"],
-        ci_high_mcse=t["ci_high_mcse"],
-        p_equivalence_mcse=t["p_equivalence_mcse"],
+        ci_se=t["ci_se"],
     )
     r["sentence"] = _step_sentence(r, st, t, tt, p, inference)
 
@@ -493,13 +461,6 @@ def _step_sentence(r: dict, st: Step, t: dict, tt: dict, p: _StepP, inference: I
         + (
             "The test and an interval disagree, so nothing is claimed. "
             if verdict == "inconclusive" and not st.sharing
-            else ""
-        )
-        + (
-            f"Its interval or equivalence p-value stays within {MC_Z:g} Monte-Carlo standard "
-            f"errors of the decision boundary after {r['n_boot']} resamples, so nothing is "
-            f"claimed. "
-            if verdict == UNDECIDED
             else ""
         )
         + (
@@ -551,25 +512,24 @@ def observational_rules(
     alpha: float = 0.05,
     adjust: str = "holm",
     min_group: int = 10,
-    n_boot: int = 2000,
-    seed: int = 0,
     outlier_k: float = 1.5,
     grid: FitGrid | None = None,
 ) -> pd.DataFrame:
     """Within-space association of each property with the error (module docstring).
 
-    One row per (rule, space) where the property varies in the space; fewer than
-    ``min_group`` models on one side gives "too little data". Binary properties: deciding test
-    Brunner-Munzel on p_beats = P(a model with the property beats one without) (interval: the
-    test inverted); ``effect`` = median error with minus without (negative = the property goes
-    with lower errors; bootstrap interval). linear_widths: ``effect`` = Spearman's rho of
-    e_fit and error (positive = near-linear widths go with lower errors); p-value and interval
-    both from Fisher's z with the Bonett-Wright standard error, so they agree. Adjusted over
-    all rows with a test; intervals at the adjusted level; a verdict needs the test and its
-    intervals to agree ("inconclusive" otherwise).
+    One row per (rule, space) where the property varies in the space; fewer than ``min_group``
+    models on one side gives "too little data". Binary properties: deciding test Brunner-Munzel
+    on p_beats = P(a model with the property beats one without) (interval: the test inverted);
+    ``effect`` = median error with minus without (negative = the property goes with lower
+    errors; asymptotic interval, :func:`.effects.median_difference`). linear_widths: ``effect``
+    = Spearman's rho of e_fit and error (positive = near-linear widths go with lower errors);
+    p-value and interval both from Fisher's z with the Bonett-Wright standard error, so they
+    agree. Adjusted over all rows with a test; intervals at the adjusted level; a verdict needs
+    the test and its intervals to agree ("inconclusive" otherwise).
     """
     check_method(adjust)
-    inference = Inference(alpha=alpha, adjust=adjust, n_boot=n_boot, seed=seed)
+    if not 0 < alpha < 1:
+        raise DesignSpaceError(f"alpha must be in (0, 1), got {alpha}")
     u = usable(data, metric, STAGE_COLUMNS, "observational_rules").data
     d = add_features(u, fit=True, grid=grid)
     labels = group_labels(d, by if by in d.columns else None)
@@ -613,16 +573,16 @@ def observational_rules(
             tests.append(
                 (
                     len(rows),
-                    _mw(e[has], e[~has], f"observational|{metric}|{space}|{rule}"),
-                    _mw(e[has & keep], e[~has & keep], f"observational|{metric}|{space}|{rule}|t"),
+                    _mw(e[has], e[~has]),
+                    _mw(e[has & keep], e[~has & keep]),
                 )
             )
             rows.append(row)
     p_adj = adjust_pvalues([t[1]["p"] for t in tests], adjust) if tests else np.array([])
     pt_adj = adjust_pvalues([t[2]["p"] for t in tests], adjust) if tests else np.array([])
     level = interval_alpha(alpha, len(tests), adjust, int(np.sum(p_adj < alpha)))
-    _settle_mw([t[1] for t in tests], p_adj, level, inference)
-    _settle_mw([t[2] for t in tests], pt_adj, level, inference)
+    _mw_intervals([t[1] for t in tests], p_adj, level, alpha)
+    _mw_intervals([t[2] for t in tests], pt_adj, level, alpha)
     for (i, t, tt), pa, pta in zip(tests, p_adj, pt_adj, strict=True):
         r = rows[i]
         lo, hi = t["interval"](level)
@@ -658,49 +618,28 @@ def _trim(e: np.ndarray, k: float) -> np.ndarray:
     return tukey_keep(e, k)
 
 
-def _mw(with_: np.ndarray, without: np.ndarray, key: str) -> dict:
-    """Brunner-Munzel of with- against without-models and the median difference; the
-    bootstrap interval is added by :func:`_settle_mw` (resamples keyed by ``key``)."""
+def _mw(with_: np.ndarray, without: np.ndarray) -> dict:
+    """Brunner-Munzel of with- against without-models and the median difference; its
+    interval is added by :func:`_mw_intervals`."""
     sup = superiority(with_, without)
     effect = float(np.median(with_) - np.median(without))
-    return dict(
-        p=sup.p_value, effect=effect, lowers=sup.better, sup=sup, a=with_, b=without, key=key
-    )
+    return dict(p=sup.p_value, effect=effect, lowers=sup.better, sup=sup, a=with_, b=without)
 
 
-def _settle_mw(tests: list[dict], p_adj: np.ndarray, level: float, inference: Inference) -> None:
-    """The bootstrap interval of every Brunner-Munzel row of ``tests`` (keyed, nested
-    resamples, doubled until the verdict is decided, :func:`.decide.settle`): adds
-    ``interval``, ``bounds``, ``verdict`` and ``n_boot`` to each."""
-    idx = [k for k, t in enumerate(tests) if "sup" in t]
-
-    def draw(j: int, n_boot: int) -> dict[str, MC]:
-        t = tests[idx[j]]
-        ra = resample_keyed(t["a"], None, n_boot, lambda b: inference.stream(t["key"] + "|w", b))
-        rb = resample_keyed(t["b"], None, n_boot, lambda b: inference.stream(t["key"] + "|o", b))
-        diff = ra.boot_medians() - rb.boot_medians()
-        (lo, hi), (se_lo, se_hi) = interval(diff, level), interval_mcse(diff, level)
-        return dict(lo=MC(lo, se_lo), hi=MC(hi, se_hi))
-
-    def bounds(t: dict, lo: float, hi: float) -> list[Bound]:
-        return [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
-
-    def outcome(j: int, points: Sequence[dict[str, float]]) -> tuple[str]:
-        t = tests[idx[j]]
-        b = bounds(t, points[j]["lo"], points[j]["hi"])
-        return (_association(p_adj[idx[j]], dict(t, bounds=lambda _a: b), level, inference.alpha),)
-
-    sizes = [tests[k]["a"].size + tests[k]["b"].size for k in idx]
-    done = settle(len(idx), draw, outcome, inference.n_boot, lambda j: inference.cap(sizes[j]))
-    for j, k in enumerate(idx):
-        lo, hi = done.quantities[j]["lo"].value, done.quantities[j]["hi"].value
-        b = bounds(tests[k], lo, hi)
-        tests[k].update(
+def _mw_intervals(tests: list[dict], p_adj: np.ndarray, level: float, alpha: float) -> None:
+    """The median-difference interval (asymptotic, :func:`.effects.median_difference`) of
+    every Brunner-Munzel row of ``tests`` and its verdict: adds ``interval``, ``bounds`` and
+    ``verdict`` to each."""
+    for k, t in enumerate(tests):
+        if "sup" not in t:
+            continue
+        lo, hi = median_difference(t["a"], t["b"]).interval(level)
+        b = [Bound(*t["sup"].interval(level), 0.5, True), Bound(lo, hi, 0.0, False)]
+        t.update(
             interval=lambda _a, lo=lo, hi=hi: (lo, hi),
             bounds=lambda _a, b=b: b,
-            verdict=done.outcomes[j][0],
-            n_boot=done.n_boot[j],
         )
+        t["verdict"] = _association(p_adj[k], t, level, alpha)
 
 
 def _spearman(x: np.ndarray, e: np.ndarray) -> dict:
@@ -738,8 +677,6 @@ def derive_rules(
     min_models: int = 30,
     min_group: int = 10,
     n_boot: int = 10_000,
-    n_perm: int = 2000,
-    seed: int = 0,
     grid: FitGrid | None = None,
     adjust: str = "holm",
     by: str = GROUP,
@@ -780,9 +717,7 @@ def derive_rules(
         return pd.DataFrame(rows, columns=COLUMNS)
     d = add_features(u.data, fit=True, grid=grid)
     if nested is None:
-        inference = Inference(
-            alpha=alpha, adjust=adjust, margin=tolerance, n_boot=n_boot, seed=seed
-        )
+        inference = Inference(alpha=alpha, adjust=adjust, margin=tolerance)
         nested = nested_rules(d, metric, by, inference=inference, min_models=min_group)
     if prefs is None:
         prefs = preferences(
@@ -792,9 +727,7 @@ def derive_rules(
             by,
             alpha=alpha,
             adjust=adjust,
-            n_perm=max(n_perm, 100),
             n_boot=n_boot,
-            seed=seed,
         )
     prefs = prefs.set_index("column").loc[[v[0] for v in _PREFERENCE_RULES.values()]]
     prefs = prefs.reset_index()

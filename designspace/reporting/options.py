@@ -57,17 +57,18 @@ class AnalysisOptions:
 
     ``by``: column naming the groups; ``metric``: error column (fractions in [0, 1]);
     ``reference``: group the others are tested against (None: the first in sorted order);
-    ``alpha``: test level, 0 < alpha < 1 (intervals at level 1 - alpha); ``complexity``:
-    column for normalization (flops = multiply-adds); ``formats``: figure files (png, svg);
-    ``n_boot``: bootstrap resamples (at least 100); ``top``: models in width profiles;
-    ``seed``: seed of every resampling; ``x``: statistic of the ``param`` plot; ``band``:
-    confidence band of the ``edf`` plot (None, "dkw" or "bootstrap"); ``adjust``: multiple-
-    testing adjustment of every family of tests ("holm", "bh" or "none"); ``margin``:
-    equivalence margin in error units (fractions); ``best``: fraction of the models that are
-    "the best" in the preference tests (0 < best < 1); ``confirmatory``: the claims of the
-    study's confirmatory family (names of :data:`CONFIRMATORY_CLAIMS`; None: every nested
-    step whose two spaces are present; empty: none), adjusted together once, every other
-    verdict exploratory (:mod:`designspace.analysis.family`).
+    ``alpha``: test level, 0 < alpha < 1 (intervals at level 1 - alpha); ``complexity``: column
+    for normalization (flops = multiply-adds); ``formats``: figure files (png, svg); ``n_boot``:
+    bootstrap resamples of the descriptive statistics (at least 100); ``top``: models in width
+    profiles; ``seed``: seed of that resampling (no verdict depends on it); ``x``: statistic of
+    the ``param`` plot; ``band``: confidence band of the ``edf`` plot (None, "dkw" or
+    "bootstrap"); ``adjust``: multiple- testing adjustment of every family of tests ("holm",
+    "bh" or "none"); ``margin``: equivalence margin in error units (fractions); ``best``:
+    fraction of the models that are "the best" in the preference tests (0 < best < 1);
+    ``confirmatory``: the claims of the study's confirmatory family (names of
+    :data:`CONFIRMATORY_CLAIMS`; None: every nested step whose two spaces are present; empty:
+    none), adjusted together once, every other verdict exploratory
+    (:mod:`designspace.analysis.family`).
     """
 
     by: str = field(default=GROUP, metadata={"help": "column that names the groups", "plot": True})
@@ -100,7 +101,11 @@ class AnalysisOptions:
     )
     n_boot: int = field(
         default=10_000,
-        metadata={"help": f"bootstrap resamples, at least {MIN_BOOT}", "plot": True},
+        metadata={
+            "help": f"bootstrap resamples of the descriptive statistics (DDS good ranges, EDF "
+            f"bands), at least {MIN_BOOT}; no verdict resamples",
+            "plot": True,
+        },
     )
     top: int = field(
         default=5,
@@ -108,7 +113,11 @@ class AnalysisOptions:
     )
     seed: int = field(
         default=0,
-        metadata={"help": "seed of every resampling, a non-negative integer", "plot": True},
+        metadata={
+            "help": "seed of the descriptive resampling (EDF bands, good ranges, sample-size "
+            "and random-search curves), a non-negative integer; no verdict depends on it",
+            "plot": True,
+        },
     )
     x: str = field(
         default="depth",

@@ -180,7 +180,6 @@ def _preference_options(ctx: Context) -> dict[str, Any]:
         "alpha": o.alpha,
         "adjust": o.adjust,
         "n_boot": o.n_boot,
-        "seed": o.seed,
     }
 
 
@@ -190,14 +189,7 @@ def _inference(ctx: Context) -> Inference:
     from designspace.analysis.inference import Inference
 
     o = ctx.options
-    return Inference(
-        alpha=o.alpha,
-        adjust=o.adjust,
-        margin=o.margin,
-        n_boot=o.n_boot,
-        seed=o.seed,
-        noise=ctx.shared.get("noise"),
-    )
+    return Inference(alpha=o.alpha, adjust=o.adjust, margin=o.margin, noise=ctx.shared.get("noise"))
 
 
 def _compare(ctx: Context, normalize: bool) -> Any:
@@ -283,8 +275,9 @@ def run_comparison(ctx: Context, out: SectionResult) -> None:
     out.text(
         f"Effect sizes of every pair (a relative to b): median_diff = median(a) - median(b) "
         f"(negative: a better) and p_a_beats_b = P(a random model of a has a lower error than "
-        f"one of b), with intervals (median: {c.n_boot} bootstrap resamples; P(beats): the "
-        f"Brunner-Munzel test inverted) at the adjusted level "
+        f"one of b), with intervals (median: from the order-statistic standard errors of the two "
+        f"medians, Price and Bonett; P(beats): the Brunner-Munzel test inverted) at the adjusted "
+        f"level "
         f"{1 - c.interval_alpha:.4g}; raw and adjusted p-values."
     )
     out.table("pairwise", c.pairs, shown=_pairs_view(c.pairs))
@@ -649,8 +642,6 @@ def run_observational(ctx: Context, out: SectionResult) -> None:
         o.by,
         alpha=o.alpha,
         adjust=o.adjust,
-        n_boot=o.n_boot,
-        seed=o.seed,
     )
     _exploratory(table)
     out.text(
@@ -721,7 +712,6 @@ def run_rules(ctx: Context, out: SectionResult) -> None:
         o.alpha,
         tolerance=o.margin,
         n_boot=o.n_boot,
-        seed=o.seed,
         adjust=o.adjust,
         by=o.by,
         nested=ctx.shared.get("rules_nested"),

@@ -574,7 +574,7 @@ class _Loop:
         assert r.refined is not None and r.adopted is not None
         metric = self.settings.metric
         u = usable(data, metric, ["space"], "the confirmation").data
-        inference = Inference(alpha=self.settings.alpha, adjust="none", seed=k)
+        inference = Inference(alpha=self.settings.alpha, adjust="none")
         cmp = compare(u, by="space", metric=metric, reference=r.parent.name, inference=inference)
         pair = cmp.pairs.iloc[0]
         sign = 1.0 if pair["a"] == r.refined.name else -1.0
@@ -596,7 +596,7 @@ class _Loop:
             None,
             by="space",
             metric=metric,
-            inference=Inference(alpha=self.settings.alpha, seed=k),
+            inference=Inference(alpha=self.settings.alpha),
             intended=intended,
         )
         label = bal.label.replace("differs in ", "") if bal.confounders else ""
