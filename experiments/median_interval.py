@@ -39,11 +39,9 @@ MARGIN = 0.005
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval of the rate k / n."""
-    a = 1 - level
-    lo = 0.0 if k == 0 else stats.beta.ppf(a / 2, k, n - k + 1)
-    hi = 1.0 if k == n else stats.beta.ppf(1 - a / 2, k + 1, n - k)
-    return float(lo), float(hi)
+    """The exact (Clopper-Pearson) ``level`` interval of a share ``k`` of ``n`` (scipy's)."""
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def distributions() -> dict[str, object]:

@@ -70,11 +70,9 @@ class _NoFigures(SectionResult):
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """The exact (Clopper-Pearson) ``level`` interval of a binomial share ``k`` of ``n``."""
-    a = 1 - level
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
-    return lo, hi
+    """The exact (Clopper-Pearson) ``level`` interval of a share ``k`` of ``n`` (scipy's)."""
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def null_data(data: pd.DataFrame, metric: str, seed: int, rep: int) -> pd.DataFrame:

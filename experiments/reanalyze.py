@@ -47,6 +47,7 @@ def pair_row(pairs: pd.DataFrame, a: str, b: str) -> dict:
         p_a_beats_b_high=1 - r["p_a_beats_b_low"],
         n_a=r["n_b"],
         n_b=r["n_a"],
+        diff_over_noise=-r["diff_over_noise"],
     )
 
 
