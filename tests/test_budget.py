@@ -107,14 +107,9 @@ def test_budget_flags_are_refused_before_anything_starts(tmp_path):
 @pytest.fixture
 def placement():
     """The local executor: the budget logic does not depend on the executor, and Ray Tune's
-    start per round (about 10 s) made these the slowest tests of the suite; one test below
-    runs a budget that ends through Ray."""
+    start per round (10-70 s on 2 busy cores) made these the slowest tests of the suite.
+    tests/test_sweep.py runs deadlines, growth and resumption through Ray."""
     return Placement(executor="local")
-
-
-@pytest.fixture
-def ray_placement(ray_session):
-    return Placement(executor="ray")
 
 
 def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, placement):
@@ -142,14 +137,14 @@ def test_a_budgeted_sweep_plans_trains_round_robin_and_resumes(tmp_path, placeme
     assert len(frame) == 8 and digest_tree(out / "results") == after
 
 
-def test_a_budget_that_ends_stops_cleanly_and_resumes(tmp_path, ray_placement):
+def test_a_budget_that_ends_stops_cleanly_and_resumes(tmp_path, placement):
     config = tiny(spaces=("AnyNetXA", "AnyNetXE"), n=2, name="late")
     out = tmp_path / "late"
     lines: list[str] = []
-    frame = budgeted_sweep(config, out, ray_placement, 1e-6, progress=False, say=lines.append)
+    frame = budgeted_sweep(config, out, placement, 1e-6, progress=False, say=lines.append)
     assert len(frame) == 0 and "budget ended during the first round" in lines[-1]
     assert (out / "sweep.json").exists() and done_rounds(config, out) == 0
-    frame = budgeted_sweep(config, out, ray_placement, 3600.0, progress=False, say=lines.append)
+    frame = budgeted_sweep(config, out, placement, 3600.0, progress=False, say=lines.append)
     assert len(frame) == 4 and done_rounds(config, out) == 2
 
 
