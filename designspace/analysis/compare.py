@@ -414,10 +414,10 @@ def _decide_pairs(
     pairs["p_adjusted"] = p_adj
     level = inference.level(len(pairs), int(np.sum(p_adj < alpha)))
     pb = np.array([s.interval(level) for s in sups])
-    diffs = [
-        median_difference(*_values_then_weights(groups.part(a), groups.part(b)))
-        for a, b in zip(pairs["a"], pairs["b"], strict=True)
-    ]
+    diffs = []
+    for a, b in zip(pairs["a"], pairs["b"], strict=True):
+        (va, wa), (vb, wb) = groups.part(a), groups.part(b)
+        diffs.append(median_difference(va, vb, wa, wb))
     ci = np.array([d.interval(level) for d in diffs])
     p_eq = np.array([d.tost_pvalue(margin) for d in diffs])
     p_eq_adj = inference.adjusted(p_eq)
@@ -438,13 +438,6 @@ def _decide_pairs(
     noise_sd = inference.noise_sd
     pairs["diff_over_noise"] = pairs["median_diff"] / noise_sd if noise_sd else np.nan
     return pairs[PAIR_COLUMNS].copy(), level
-
-
-def _values_then_weights(
-    a: tuple[np.ndarray, np.ndarray | None], b: tuple[np.ndarray, np.ndarray | None]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(values a, values b, weights a, weights b) from two :meth:`_Groups.part` results."""
-    return a[0], b[0], a[1], b[1]
 
 
 def _add_reference_columns(table: pd.DataFrame, pairs: pd.DataFrame, reference: str) -> None:

@@ -558,7 +558,7 @@ def run_balance(ctx: Context, out: SectionResult) -> None:
         f"params are never intended. When stage count or last-stage resolution is a "
         f"confounder, the errors are compared again within its strata (at least "
         f"{MIN_STRATUM} models of each {o.by}; van Elteren's stratified Wilcoxon test, the "
-        f"weighted difference of medians with its {1 - o.alpha:g} bootstrap interval)."
+        f"weighted difference of medians with its {1 - o.alpha:g} asymptotic interval)."
     )
     results = []
     for frm, to, rule in pairs:
@@ -681,13 +681,14 @@ def run_preferences(ctx: Context, out: SectionResult) -> None:
     ctx.shared["preferences"] = table  # the rules section is a view of this table
     out.text(
         f"Do the best {o.best:.0%} of the models (within each {o.by}) differ from the rest in "
-        f"b, g, depth and wm? Stratified permutation test of the mean centred rank of the best "
-        f"models (shift < 0: the best have lower values), adjusted ({_ADJUST_NAMES[o.adjust]}) "
-        f"over the statistics (a declared preference: over the confirmatory family; the others "
-        f"are exploratory, column family); 'supported' needs the adjusted p-value below "
-        f"{o.alpha:g} AND the "
-        f"shift's bootstrap interval (shift_low, shift_high, adjusted level) excluding 0, "
-        f"'inconclusive' when they disagree. The DDS bootstrap good range (range_low, "
+        f"b, g, depth and wm? Within-stratum permutation test of the mean centred rank of the "
+        f"best models (shift < 0: the best have lower values; normal approximation with the "
+        f"permutation distribution's exact mean and variance, no resampling), adjusted "
+        f"({_ADJUST_NAMES[o.adjust]}) over the statistics (a declared preference: over the "
+        f"confirmatory family; the others are exploratory, column family); 'supported' needs "
+        f"the adjusted p-value below {o.alpha:g} AND the shift's interval (the test inverted: "
+        f"shift_low, shift_high, adjusted level) excluding 0, 'inconclusive' when they "
+        f"disagree. The DDS bootstrap good range (range_low, "
         f"range_best, range_high) "
         f"describes where the best models sit; 'stable' says whether it is the same for five "
         f"bootstrap seeds (best_min..best_max, low_min..high_max)."
