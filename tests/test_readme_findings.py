@@ -58,3 +58,27 @@ def test_a_stale_block_is_reported_and_rewritten(findings: ModuleType, readme: s
     assert findings.write(edited) == readme
     with pytest.raises(KeyError, match="no block"):
         findings.write(readme.replace(f"<!-- /findings:{name} -->", ""))
+
+
+def test_verdicts_md_shows_the_numbers_of_the_committed_analyses(findings: ModuleType):
+    """results/verdicts.md (experiments/reanalyze.py recomputes through the same deterministic
+    functions) shows, for every nested step of both regimes, the verdict and median interval of
+    the committed analyses' rules_nested.csv: one computation, rendered everywhere."""
+    import pandas as pd
+
+    text = (ROOT / "results" / "verdicts.md").read_text()
+    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if line.startswith("| ")}
+    checked = 0
+    for label, row in findings._steps(findings.N28):
+        if row.kind != "rule":
+            continue
+        line = rows[label]
+        for analysis in (findings.N28, findings.NSMALL):
+            r = pd.read_csv(ROOT / analysis / "rules_nested.csv").set_index("rule").loc[row.key]
+            cell = (
+                f"{r['verdict']} ({r['sensitivity']}): median {r['effect']:+.4f} "
+                f"[{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
+            )
+            assert cell in line, (label, cell)
+            checked += 1
+    assert checked == 16
