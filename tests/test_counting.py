@@ -37,7 +37,7 @@ from designspace.training.counting import (
 from designspace.training.models import build_model
 
 SAMPLES_PER_SPACE = 25  # x 16 spaces = 400 models (60 each took 120 s of the suite)
-FULL_DEPTH = 6  # samples per space also counted at full depth (see the sampled test)
+FULL_DEPTH = 3  # samples per space also counted at full depth (see the sampled test)
 # Sampled models are counted at several sizes, odd ones included, so every stride-2 rounding
 # (h' = (h - 1) // 2 + 1) is exercised; all are small to keep tracing cheap.
 SAMPLE_RESOLUTIONS = (32, 27, 19)
