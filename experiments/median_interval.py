@@ -79,6 +79,24 @@ def tost_claims(draw, n: int, reps: int, seed: int) -> int:
     )
 
 
+def rate_row(
+    check: str, distribution: str, n: int, weighted: bool, nominal: float, k: int, reps: int
+) -> dict:
+    """One row of the table: the rate k / reps with its Clopper-Pearson interval."""
+    lo, hi = clopper_pearson(k, reps)
+    return dict(
+        check=check,
+        distribution=distribution,
+        n=n,
+        weighted=weighted,
+        nominal=nominal,
+        rate=k / reps,
+        low=lo,
+        high=hi,
+        reps=reps,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=4000, help="replicates per setting")
@@ -93,36 +111,10 @@ def main() -> None:
                 for level in (0.05, 0.05 / 15):
                     seed += 1
                     k = coverage(draw, n, level, weighted, args.reps, seed)
-                    lo, hi = clopper_pearson(k, args.reps)
-                    rows.append(
-                        dict(
-                            check="coverage",
-                            distribution=name,
-                            n=n,
-                            weighted=weighted,
-                            nominal=1 - level,
-                            rate=k / args.reps,
-                            low=lo,
-                            high=hi,
-                            reps=args.reps,
-                        )
-                    )
+                    rows.append(rate_row("coverage", name, n, weighted, 1 - level, k, args.reps))
             seed += 1
             k = tost_claims(draw, n, args.reps, seed)
-            lo, hi = clopper_pearson(k, args.reps)
-            rows.append(
-                dict(
-                    check="TOST size at the margin",
-                    distribution=name,
-                    n=n,
-                    weighted=False,
-                    nominal=0.05,
-                    rate=k / args.reps,
-                    low=lo,
-                    high=hi,
-                    reps=args.reps,
-                )
-            )
+            rows.append(rate_row("TOST size at the margin", name, n, False, 0.05, k, args.reps))
     table = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "coverage.csv", index=False, float_format="%.4f")

@@ -395,7 +395,12 @@ def main() -> int:
         print(f"stale: {', '.join(bad)}" if bad else "README findings are up to date")
         return 1 if bad else 0
     if args.write:
-        README.write_text(write(text))
+        try:
+            text = write(text)
+        except KeyError as err:
+            print(f"readme_findings: {err.args[0]}", file=sys.stderr)
+            return 2
+        README.write_text(text)
         print(f"wrote {len(blocks())} blocks into {README}")
         return 0
     print("\n\n".join(blocks().values()))
